@@ -1,0 +1,41 @@
+/** The worker's settings, read once from the environment at start-up. */
+import { resolve } from 'node:path';
+import { z } from 'zod';
+
+const WorkerEnvSchema = z.object({
+  SWITCHYARD_MODEL: z.string().min(1, 'SWITCHYARD_MODEL must name the model to serve'),
+  SWITCHYARD_MODEL_REPOSITORY: z.string().min(1).default('models'),
+  PORT: z.coerce.number().int().min(0).max(65535).default(8000),
+  HOST: z.string().min(1).default('0.0.0.0'),
+  SWITCHYARD_MAX_BODY_BYTES: z.coerce.number().int().min(1024).default(16 * 1024 * 1024),
+  SWITCHYARD_DRAIN_TIMEOUT_MS: z.coerce.number().int().min(0).default(30_000),
+  LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
+});
+
+export interface WorkerEnv {
+  model: string;
+  repository: string;
+  port: number;
+  host: string;
+  maxBodyBytes: number;
+  drainTimeoutMs: number;
+  logLevel: string;
+}
+
+/** @throws Error listing every invalid variable. */
+export function readWorkerEnv(env: NodeJS.ProcessEnv): WorkerEnv {
+  const result = WorkerEnvSchema.safeParse(env);
+  if (!result.success) {
+    throw new Error(`invalid worker environment:\n${result.error.issues.map((i) => `  - ${i.path.join('.')}: ${i.message}`).join('\n')}`);
+  }
+  const e = result.data;
+  return {
+    model: e.SWITCHYARD_MODEL,
+    repository: resolve(e.SWITCHYARD_MODEL_REPOSITORY),
+    port: e.PORT,
+    host: e.HOST,
+    maxBodyBytes: e.SWITCHYARD_MAX_BODY_BYTES,
+    drainTimeoutMs: e.SWITCHYARD_DRAIN_TIMEOUT_MS,
+    logLevel: e.LOG_LEVEL,
+  };
+}

@@ -1,0 +1,163 @@
+/**
+ * Loads one model from a Triton-style repository: every numeric version
+ * under `<repo>/<model>/`, each with its own ONNX Runtime session, checked
+ * signature, warm-up run and dynamic batcher.
+ */
+import { existsSync } from 'node:fs';
+import { readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { trace } from '@opentelemetry/api';
+import type { Logger } from '@switchyard/observability/logger';
+import ort from 'onnxruntime-node';
+import { parse as parseYaml } from 'yaml';
+import { DynamicBatcher, type BatchObserver } from '../batching/dynamic-batcher.ts';
+import type { ShapedData } from '../batching/tensor-batch.ts';
+import { DATATYPE_INFO, type Datatype } from '../protocol/datatypes.ts';
+import { VARIABLE_DIM, type ModelSignature } from '../protocol/tensor-spec.ts';
+import { createSession, type CreatedSession } from '../runtime/create-session.ts';
+import { formatIssues, ModelConfigSchema, type ModelConfig, type ExecutionProvider } from './model-config.ts';
+import { deriveSignature } from './model-signature.ts';
+
+export class ModelLoadError extends Error {
+  override name = 'ModelLoadError';
+}
+
+export interface ModelVersion {
+  version: number;
+  path: string;
+  signature: ModelSignature;
+  provider: ExecutionProvider;
+  batcher: DynamicBatcher;
+  session: ort.InferenceSession;
+}
+
+export interface LoadedModel {
+  name: string;
+  config: ModelConfig;
+  /** Ascending by version. */
+  versions: ReadonlyMap<number, ModelVersion>;
+  latest: ModelVersion;
+  /** Waits for queued work, then releases every session. */
+  close(): Promise<void>;
+}
+
+export interface LoadModelOptions {
+  repository: string;
+  model: string;
+  logger: Logger;
+  /** Receives queue-wait and batch measurements per version. */
+  observerFor?: (version: number) => BatchObserver;
+}
+
+const VERSION_DIR = /^[1-9]\d{0,8}$/;
+
+async function readConfig(path: string): Promise<ModelConfig> {
+  if (!existsSync(path)) return ModelConfigSchema.parse({});
+  let raw: unknown;
+  try {
+    raw = parseYaml(await readFile(path, 'utf8'));
+  } catch (error) {
+    throw new ModelLoadError(`${path}: not valid YAML: ${(error as Error).message}`);
+  }
+  const result = ModelConfigSchema.safeParse(raw ?? {});
+  if (!result.success) throw new ModelLoadError(`${path}: invalid model config:\n${formatIssues(result.error)}`);
+  return result.data;
+}
+
+function toOrtTensor(datatype: Datatype, { data, shape }: ShapedData): ort.Tensor {
+  return new ort.Tensor(DATATYPE_INFO[datatype].ortType, data, shape);
+}
+
+function warmupInputs(signature: ModelSignature): Record<string, ort.Tensor> {
+  const feeds: Record<string, ort.Tensor> = {};
+  for (const input of signature.inputs) {
+    const shape = input.shape.map((d, i) => (i === 0 && signature.maxBatchSize > 0 ? signature.maxBatchSize : d === VARIABLE_DIM ? 1 : d));
+    const size = shape.reduce((a, b) => a * b, 1);
+    feeds[input.name] = toOrtTensor(input.datatype, { shape, data: DATATYPE_INFO[input.datatype].allocate(size) });
+  }
+  return feeds;
+}
+
+async function loadVersion(
+  dir: string, version: number, name: string, config: ModelConfig, options: LoadModelOptions,
+): Promise<ModelVersion> {
+  const path = join(dir, String(version), 'model.onnx');
+  let created: CreatedSession;
+  try {
+    created = await createSession(path, {
+      providers: config.execution_providers,
+      intraOpThreads: config.threads.intra_op,
+      interOpThreads: config.threads.inter_op,
+      logger: options.logger,
+    });
+  } catch (error) {
+    throw new ModelLoadError(`${path}: ONNX Runtime cannot load the model: ${(error as Error).message}`);
+  }
+  const { session, provider } = created;
+  try {
+    const signature = deriveSignature(session, config);
+    await session.run(warmupInputs(signature));
+    const batcher = new DynamicBatcher({
+      maxBatchSize: config.max_batch_size,
+      maxQueueDelayMicros: config.dynamic_batching.max_queue_delay_microseconds,
+      maxQueueSize: config.dynamic_batching.max_queue_size,
+      instanceCount: config.instance_count,
+      tracer: trace.getTracer('switchyard-model-worker'),
+      spanAttributes: { 'switchyard.model': name, 'switchyard.model_version': String(version), 'switchyard.execution_provider': provider },
+      ...(options.observerFor ? { observer: options.observerFor(version) } : {}),
+      async execute(inputs) {
+        const feeds: Record<string, ort.Tensor> = {};
+        for (const [inputName, tensor] of inputs) feeds[inputName] = toOrtTensor(tensor.datatype, tensor);
+        const results = await session.run(feeds);
+        const outputs = new Map<string, ShapedData>();
+        for (const [outputName, value] of Object.entries(results)) {
+          outputs.set(outputName, { shape: value.dims, data: value.data });
+        }
+        return outputs;
+      },
+    });
+    options.logger.info({ model: name, version, provider, max_batch_size: config.max_batch_size }, 'model version ready');
+    return { version, path, signature, provider, batcher, session };
+  } catch (error) {
+    await session.release();
+    throw new ModelLoadError(`${path}: ${(error as Error).message}`);
+  }
+}
+
+/** Loads and warms every version of `model`. Throws {@link ModelLoadError} naming the file at fault. */
+export async function loadModel(options: LoadModelOptions): Promise<LoadedModel> {
+  const { repository, model } = options;
+  const dir = join(repository, model);
+  if (!existsSync(dir)) throw new ModelLoadError(`${dir}: model '${model}' is not in repository ${repository}`);
+  const config = await readConfig(join(dir, 'config.yaml'));
+  const entries = await readdir(dir, { withFileTypes: true });
+  const versionNumbers = entries
+    .filter((e) => e.isDirectory() && VERSION_DIR.test(e.name) && existsSync(join(dir, e.name, 'model.onnx')))
+    .map((e) => Number(e.name))
+    .sort((a, b) => a - b);
+  if (versionNumbers.length === 0) throw new ModelLoadError(`${dir}: no version folders with a model.onnx (expected ${dir}/<version>/model.onnx)`);
+
+  const versions = new Map<number, ModelVersion>();
+  try {
+    for (const version of versionNumbers) versions.set(version, await loadVersion(dir, version, model, config, options));
+  } catch (error) {
+    await Promise.all([...versions.values()].map((v) => v.session.release()));
+    throw error;
+  }
+  const latest = versions.get(versionNumbers.at(-1) as number) as ModelVersion;
+  let closing: Promise<void> | undefined;
+  return {
+    name: model,
+    config,
+    versions,
+    latest,
+    close() {
+      closing ??= (async () => {
+        const all = [...versions.values()];
+        await Promise.all(all.map((v) => v.batcher.idle()));
+        await Promise.all(all.map((v) => v.session.release()));
+      })();
+      return closing;
+    },
+  };
+}

@@ -1,0 +1,84 @@
+/**
+ * Writes the sample model repository (Triton layout):
+ * `<repo>/<model>/<version>/model.onnx` plus `<repo>/<model>/config.yaml`.
+ */
+import { existsSync } from 'node:fs';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { mlpToOnnx } from './mlp-model.ts';
+import { CLASSIFIER_VERSIONS, trainSeedClassifier, wideMlpNetwork, type ClassifierVersion } from './sample-networks.ts';
+
+export const SEED_CLASSIFIER = 'seed-classifier';
+export const WIDE_MLP = 'wide-mlp';
+
+const SEED_CLASSIFIER_CONFIG = `# seed-classifier: a point (x, y) in [-1, 1]² → probability of
+# [outside, inside] a circle of radius 0.6. Trained on 100 seeded points.
+max_batch_size: 64
+dynamic_batching:
+  max_queue_delay_microseconds: 500
+  max_queue_size: 1024
+execution_providers: [cpu]
+threads:
+  intra_op: 1
+inputs:
+  - name: features
+    datatype: FP32
+    dims: [2]
+outputs:
+  - name: probabilities
+    datatype: FP32
+    dims: [2]
+`;
+
+const WIDE_MLP_CONFIG = `# wide-mlp: 512 → 8192 → 8192 (ReLU) → 1000 (softmax), seeded random weights.
+# Compute-heavy on purpose: the model used to measure dynamic batching.
+max_batch_size: 32
+dynamic_batching:
+  max_queue_delay_microseconds: 2000
+  max_queue_size: 512
+execution_providers: [cuda, cpu]
+`;
+
+export interface SampleSummary {
+  model: string;
+  version: number;
+  path: string;
+  trainingAccuracy?: number;
+}
+
+async function writeVersion(repository: string, model: string, version: number, bytes: Uint8Array): Promise<string> {
+  const dir = join(repository, model, String(version));
+  await mkdir(dir, { recursive: true });
+  const path = join(dir, 'model.onnx');
+  await writeFile(path, bytes);
+  return path;
+}
+
+/** True when the repository already holds every sample model. */
+export function hasSampleModels(repository: string): boolean {
+  return [
+    join(repository, SEED_CLASSIFIER, '2', 'model.onnx'),
+    join(repository, WIDE_MLP, '1', 'model.onnx'),
+  ].every((path) => existsSync(path));
+}
+
+/** Generates every sample model into `repository`, overwriting what is there. */
+export async function writeSampleRepository(repository: string): Promise<SampleSummary[]> {
+  const summary: SampleSummary[] = [];
+  for (const version of Object.keys(CLASSIFIER_VERSIONS).map(Number) as ClassifierVersion[]) {
+    const { network, accuracy, loss } = trainSeedClassifier(version);
+    const bytes = mlpToOnnx(network, {
+      inputName: 'features',
+      outputName: 'probabilities',
+      metadata: { training_accuracy: accuracy.toFixed(4), training_loss: loss.toFixed(4) },
+    });
+    const path = await writeVersion(repository, SEED_CLASSIFIER, version, bytes);
+    summary.push({ model: SEED_CLASSIFIER, version, path, trainingAccuracy: accuracy });
+  }
+  await writeFile(join(repository, SEED_CLASSIFIER, 'config.yaml'), SEED_CLASSIFIER_CONFIG);
+
+  const wide = mlpToOnnx(wideMlpNetwork(), { inputName: 'input', outputName: 'probabilities' });
+  summary.push({ model: WIDE_MLP, version: 1, path: await writeVersion(repository, WIDE_MLP, 1, wide) });
+  await writeFile(join(repository, WIDE_MLP, 'config.yaml'), WIDE_MLP_CONFIG);
+  return summary;
+}

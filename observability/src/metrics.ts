@@ -1,0 +1,40 @@
+/**
+ * Per-app metrics: an OTel MeterProvider whose reader is the Prometheus
+ * exporter, rendered on demand for a `/metrics` route. Each app instance owns
+ * its provider, so instances (and tests) never share counters.
+ */
+import type { Meter } from '@opentelemetry/api';
+import { PrometheusExporter, PrometheusSerializer } from '@opentelemetry/exporter-prometheus';
+import { resourceFromAttributes } from '@opentelemetry/resources';
+import { MeterProvider } from '@opentelemetry/sdk-metrics';
+
+export const PROMETHEUS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
+
+export interface MetricsRegistry {
+  meter: Meter;
+  /** The current values in Prometheus text exposition format. */
+  render(): Promise<string>;
+  shutdown(): Promise<void>;
+}
+
+export interface MetricsOptions {
+  service: string;
+  /** Default `switchyard`. */
+  meterName?: string;
+}
+
+export function createMetricsRegistry(options: MetricsOptions): MetricsRegistry {
+  const { service, meterName = 'switchyard' } = options;
+  const exporter = new PrometheusExporter({ preventServerStart: true, withoutScopeInfo: true });
+  const provider = new MeterProvider({ resource: resourceFromAttributes({ 'service.name': service }), readers: [exporter] });
+  const serializer = new PrometheusSerializer(undefined, false, undefined, true, true);
+  return {
+    meter: provider.getMeter(meterName),
+    async render(): Promise<string> {
+      const { resourceMetrics, errors } = await exporter.collect();
+      if (errors.length > 0) throw new AggregateError(errors, 'metric collection failed');
+      return serializer.serialize(resourceMetrics);
+    },
+    shutdown: () => provider.shutdown(),
+  };
+}

@@ -1,0 +1,64 @@
+/**
+ * Telemetry start-up for a Switchyard service's Node entry: the OTel Node
+ * SDK with resource attributes, W3C propagation and an OTLP trace exporter
+ * chosen by the standard `OTEL_*` variables. With no exporter configured,
+ * nothing is exported. Metrics are served by each app on `/metrics`, and
+ * logs go to stdout (pino), so the SDK starts no metric or log exporters.
+ */
+import { diag, DiagConsoleLogger, DiagLogLevel } from '@opentelemetry/api';
+import { resourceFromAttributes } from '@opentelemetry/resources';
+import { NodeSDK } from '@opentelemetry/sdk-node';
+
+export interface TelemetryOptions {
+  serviceName: string;
+  serviceVersion: string;
+  /** Extra resource attributes, e.g. `switchyard.model`. */
+  attributes?: Record<string, string>;
+  /** The environment to read `OTEL_*` variables from. Default `process.env`. */
+  env?: NodeJS.ProcessEnv;
+}
+
+export interface Telemetry {
+  /** True when spans are exported somewhere. */
+  readonly exporting: boolean;
+  /** Flushes and stops exporting; waits at most `timeoutMs`. Safe to call more than once. */
+  shutdown(timeoutMs?: number): Promise<void>;
+}
+
+/** Decides from `OTEL_*` variables whether spans should be exported. */
+export function tracesExportConfigured(env: NodeJS.ProcessEnv): boolean {
+  if (env.OTEL_SDK_DISABLED === 'true') return false;
+  const exporters = (env.OTEL_TRACES_EXPORTER ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  if (exporters.includes('none')) return false;
+  if (exporters.length > 0) return true;
+  return Boolean(env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT || env.OTEL_EXPORTER_OTLP_ENDPOINT);
+}
+
+/** Starts the SDK. Call before the app module is imported. */
+export function startTelemetry(options: TelemetryOptions): Telemetry {
+  const { serviceName, serviceVersion, attributes = {}, env = process.env } = options;
+  if (env.OTEL_LOG_LEVEL === 'debug') diag.setLogger(new DiagConsoleLogger(), DiagLogLevel.DEBUG);
+  const exporting = tracesExportConfigured(env);
+  const sdk = new NodeSDK({
+    serviceName: env.OTEL_SERVICE_NAME ?? serviceName,
+    resource: resourceFromAttributes({ 'service.version': serviceVersion, ...attributes }),
+    // No span processors means no tracer provider: spans become no-ops.
+    ...(exporting ? {} : { spanProcessors: [] }),
+    metricReaders: [],
+    logRecordProcessors: [],
+    instrumentations: [],
+  });
+  sdk.start();
+
+  let stopping: Promise<void> | undefined;
+  return {
+    exporting,
+    shutdown(timeoutMs = 5000): Promise<void> {
+      stopping ??= Promise.race([
+        sdk.shutdown().catch((error: unknown) => diag.warn('telemetry shutdown failed', error)),
+        new Promise<void>((resolve) => setTimeout(resolve, timeoutMs).unref()),
+      ]);
+      return stopping;
+    },
+  };
+}

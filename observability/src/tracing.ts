@@ -1,0 +1,46 @@
+/**
+ * Hono middleware that opens an HTTP server span per request, continuing
+ * the caller's W3C trace context and following the OTel HTTP semantic
+ * conventions. Uses only `@opentelemetry/api`: without a registered SDK the
+ * spans are no-ops.
+ */
+import { context, propagation, SpanKind, SpanStatusCode, trace, type TextMapGetter } from '@opentelemetry/api';
+import type { MiddlewareHandler } from 'hono';
+import { routePath } from 'hono/route';
+
+const headerGetter: TextMapGetter<Headers> = {
+  keys: (headers) => [...headers.keys()],
+  get: (headers, key) => headers.get(key) ?? undefined,
+};
+
+export interface ServerSpanOptions {
+  /** Instrumentation scope name. Default `switchyard`. */
+  tracerName?: string;
+}
+
+export function serverSpan(options: ServerSpanOptions = {}): MiddlewareHandler {
+  const tracer = trace.getTracer(options.tracerName ?? 'switchyard');
+  return async function serverSpanMiddleware(c, next) {
+    const parent = propagation.extract(context.active(), c.req.raw.headers, headerGetter);
+    const method = c.req.method;
+    const span = tracer.startSpan(
+      method,
+      {
+        kind: SpanKind.SERVER,
+        attributes: { 'http.request.method': method, 'url.path': c.req.path, 'url.scheme': new URL(c.req.url).protocol.slice(0, -1) },
+      },
+      parent,
+    );
+    try {
+      await context.with(trace.setSpan(parent, span), next);
+    } finally {
+      const route = routePath(c, -1);
+      const status = c.res.status;
+      span.updateName(`${method} ${route}`);
+      span.setAttribute('http.route', route);
+      span.setAttribute('http.response.status_code', status);
+      if (status >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
+      span.end();
+    }
+  };
+}
