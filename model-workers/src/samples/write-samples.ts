@@ -62,9 +62,25 @@ export function hasSampleModels(repository: string): boolean {
   ].every((path) => existsSync(path));
 }
 
-/** Generates every sample model into `repository`, overwriting what is there. */
-export async function writeSampleRepository(repository: string): Promise<SampleSummary[]> {
+export interface WriteSamplesOptions {
+  /** Which sample models to write. Default: all. */
+  models?: ReadonlyArray<typeof SEED_CLASSIFIER | typeof WIDE_MLP>;
+}
+
+/** Generates the sample models into `repository`, overwriting what is there. */
+export async function writeSampleRepository(repository: string, options: WriteSamplesOptions = {}): Promise<SampleSummary[]> {
+  const { models = [SEED_CLASSIFIER, WIDE_MLP] } = options;
   const summary: SampleSummary[] = [];
+  if (models.includes(SEED_CLASSIFIER)) await writeSeedClassifier(repository, summary);
+  if (models.includes(WIDE_MLP)) {
+    const wide = mlpToOnnx(wideMlpNetwork(), { inputName: 'input', outputName: 'probabilities' });
+    summary.push({ model: WIDE_MLP, version: 1, path: await writeVersion(repository, WIDE_MLP, 1, wide) });
+    await writeFile(join(repository, WIDE_MLP, 'config.yaml'), WIDE_MLP_CONFIG);
+  }
+  return summary;
+}
+
+async function writeSeedClassifier(repository: string, summary: SampleSummary[]): Promise<void> {
   for (const version of Object.keys(CLASSIFIER_VERSIONS).map(Number) as ClassifierVersion[]) {
     const { network, accuracy, loss } = trainSeedClassifier(version);
     const bytes = mlpToOnnx(network, {
@@ -76,9 +92,4 @@ export async function writeSampleRepository(repository: string): Promise<SampleS
     summary.push({ model: SEED_CLASSIFIER, version, path, trainingAccuracy: accuracy });
   }
   await writeFile(join(repository, SEED_CLASSIFIER, 'config.yaml'), SEED_CLASSIFIER_CONFIG);
-
-  const wide = mlpToOnnx(wideMlpNetwork(), { inputName: 'input', outputName: 'probabilities' });
-  summary.push({ model: WIDE_MLP, version: 1, path: await writeVersion(repository, WIDE_MLP, 1, wide) });
-  await writeFile(join(repository, WIDE_MLP, 'config.yaml'), WIDE_MLP_CONFIG);
-  return summary;
 }
