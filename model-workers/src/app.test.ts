@@ -222,4 +222,18 @@ describe('model worker app', () => {
       expect(text).toMatch(/switchyard_worker_execution_provider\{model="seed-classifier",version="2",provider="cpu"\} 1/);
     });
   });
+
+  describe('lifecycle', () => {
+    it('stops reporting ready while draining, yet finishes queued requests', async () => {
+      const draining = await startInProcessWorker({ repository, model: 'seed-classifier' });
+      const queued = postJson(draining.app, '/v2/models/seed-classifier/infer', features([[0, 0]]));
+      const drained = draining.host.drain();
+      const ready = await draining.app.request('/v2/health/ready');
+      expect(ready.status).toBe(503);
+      expect(await ready.json()).toEqual({ ready: false, phase: 'draining' });
+      expect((await queued).status).toBe(200);
+      await drained;
+      await draining.metrics.shutdown();
+    });
+  });
 });

@@ -35,7 +35,7 @@ const [{ serve }, { createLogger }, { createMetricsRegistry }, { createWorkerApp
     import('./metrics/worker-metrics.ts'),
   ]);
 
-const logger = createLogger({ service: 'switchyard-model-worker', level: env.logLevel, base: { model: env.model } });
+const logger = createLogger({ service: 'switchyard-model-worker', level: env.logLevel });
 const metrics = createMetricsRegistry({ service: 'switchyard-model-worker' });
 const workerMetrics = new WorkerMetrics(metrics.meter, env.model);
 const host = new ModelHost(env.model);
@@ -82,7 +82,7 @@ process.on('SIGINT', () => void shutdown('SIGINT'));
 try {
   const model = await loadModel({ repository: env.repository, model: env.model, logger, observerFor: (v) => workerMetrics.observerFor(v) });
   host.ready(model);
-  logger.info({ versions: [...model.versions.keys()], latest: model.latest.version }, 'worker ready');
+  logger.info({ model: model.name, versions: [...model.versions.keys()], latest: model.latest.version }, 'worker ready');
 } catch (error) {
   logger.fatal({ reason: (error as Error).message }, 'model failed to load');
   process.stderr.write(`switchyard-model-worker: ${(error as Error).message}\n`);

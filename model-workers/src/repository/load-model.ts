@@ -8,13 +8,13 @@ import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { trace } from '@opentelemetry/api';
 import type { Logger } from '@switchyard/observability/logger';
-import ort from 'onnxruntime-node';
 import { parse as parseYaml } from 'yaml';
 import { DynamicBatcher, type BatchObserver } from '../batching/dynamic-batcher.ts';
 import type { ShapedData } from '../batching/tensor-batch.ts';
 import { DATATYPE_INFO, type Datatype } from '../protocol/datatypes.ts';
 import { VARIABLE_DIM, type ModelSignature } from '../protocol/tensor-spec.ts';
-import { createSession, type CreatedSession } from '../runtime/create-session.ts';
+import { createSession, type CreatedSession, type ThreadedSession } from '../runtime/create-session.ts';
+import type { WireTensor } from '../runtime/session-protocol.ts';
 import { formatIssues, ModelConfigSchema, type ModelConfig, type ExecutionProvider } from './model-config.ts';
 import { deriveSignature } from './model-signature.ts';
 
@@ -28,7 +28,7 @@ export interface ModelVersion {
   signature: ModelSignature;
   provider: ExecutionProvider;
   batcher: DynamicBatcher;
-  session: ort.InferenceSession;
+  session: ThreadedSession;
 }
 
 export interface LoadedModel {
@@ -64,16 +64,16 @@ async function readConfig(path: string): Promise<ModelConfig> {
   return result.data;
 }
 
-function toOrtTensor(datatype: Datatype, { data, shape }: ShapedData): ort.Tensor {
-  return new ort.Tensor(DATATYPE_INFO[datatype].ortType, data, shape);
+function toWire(datatype: Datatype, { data, shape }: ShapedData): WireTensor {
+  return { type: DATATYPE_INFO[datatype].ortType, data, dims: shape };
 }
 
-function warmupInputs(signature: ModelSignature): Record<string, ort.Tensor> {
-  const feeds: Record<string, ort.Tensor> = {};
+function warmupInputs(signature: ModelSignature): Record<string, WireTensor> {
+  const feeds: Record<string, WireTensor> = {};
   for (const input of signature.inputs) {
     const shape = input.shape.map((d, i) => (i === 0 && signature.maxBatchSize > 0 ? signature.maxBatchSize : d === VARIABLE_DIM ? 1 : d));
     const size = shape.reduce((a, b) => a * b, 1);
-    feeds[input.name] = toOrtTensor(input.datatype, { shape, data: DATATYPE_INFO[input.datatype].allocate(size) });
+    feeds[input.name] = toWire(input.datatype, { shape, data: DATATYPE_INFO[input.datatype].allocate(size) });
   }
   return feeds;
 }
@@ -88,6 +88,7 @@ async function loadVersion(
       providers: config.execution_providers,
       intraOpThreads: config.threads.intra_op,
       interOpThreads: config.threads.inter_op,
+      allowSpinning: config.threads.allow_spinning,
       logger: options.logger,
     });
   } catch (error) {
@@ -106,8 +107,8 @@ async function loadVersion(
       spanAttributes: { 'switchyard.model': name, 'switchyard.model_version': String(version), 'switchyard.execution_provider': provider },
       ...(options.observerFor ? { observer: options.observerFor(version) } : {}),
       async execute(inputs) {
-        const feeds: Record<string, ort.Tensor> = {};
-        for (const [inputName, tensor] of inputs) feeds[inputName] = toOrtTensor(tensor.datatype, tensor);
+        const feeds: Record<string, WireTensor> = {};
+        for (const [inputName, tensor] of inputs) feeds[inputName] = toWire(tensor.datatype, tensor);
         const results = await session.run(feeds);
         const outputs = new Map<string, ShapedData>();
         for (const [outputName, value] of Object.entries(results)) {

@@ -41,6 +41,11 @@ export const ModelConfigSchema = z
         intra_op: z.number().int().min(0).max(1024).default(0),
         /** Threads across operators; 0 lets ONNX Runtime choose. Default 0. */
         inter_op: z.number().int().min(0).max(1024).default(0),
+        /**
+         * Let idle pool threads spin waiting for work. Off by default: spinning
+         * threads take the cores the event loop needs for parsing and replies.
+         */
+        allow_spinning: z.boolean().default(false),
       })
       .strict()
       .prefault({}),

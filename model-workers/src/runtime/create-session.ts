@@ -1,50 +1,122 @@
 /**
- * Creates an ONNX Runtime session on the first execution provider that
- * works, in configured order, falling back to CPU with a warning.
+ * Opens an ONNX Runtime session in its own thread on the first execution
+ * provider that works, in configured order, falling back to CPU with a
+ * logged warning.
  */
+import { Worker } from 'node:worker_threads';
 import type { Logger } from '@switchyard/observability/logger';
-import ort from 'onnxruntime-node';
+import type { InferenceSession } from 'onnxruntime-node';
 import type { ExecutionProvider } from '../repository/model-config.ts';
+import type { RunReply, SessionThreadData, ThreadReply, WireTensor } from './session-protocol.ts';
+
+const THREAD_ENTRY = new URL('./session-thread.mjs', import.meta.url);
 
 export interface SessionOptions {
   providers: readonly ExecutionProvider[];
   intraOpThreads: number;
   interOpThreads: number;
+  allowSpinning: boolean;
   logger: Logger;
 }
 
+/** A session living in a worker thread. */
+export interface ThreadedSession {
+  readonly inputMetadata: readonly InferenceSession.ValueMetadata[];
+  readonly outputMetadata: readonly InferenceSession.ValueMetadata[];
+  /** Runs the model; typed-array inputs are transferred to the thread (unusable afterwards). */
+  run(feeds: Record<string, WireTensor>): Promise<Record<string, WireTensor>>;
+  release(): Promise<void>;
+}
+
 export interface CreatedSession {
-  session: ort.InferenceSession;
+  session: ThreadedSession;
   provider: ExecutionProvider;
 }
 
-function threadOptions({ intraOpThreads, interOpThreads }: SessionOptions): ort.InferenceSession.SessionOptions {
-  return {
-    graphOptimizationLevel: 'all',
-    ...(intraOpThreads > 0 ? { intraOpNumThreads: intraOpThreads } : {}),
-    ...(interOpThreads > 0 ? { interOpNumThreads: interOpThreads } : {}),
-  };
+function transferList(feeds: Record<string, WireTensor>): ArrayBuffer[] {
+  const seen = new Set<ArrayBuffer>();
+  for (const t of Object.values(feeds)) if (!Array.isArray(t.data) && t.data.buffer instanceof ArrayBuffer) seen.add(t.data.buffer);
+  return [...seen];
 }
 
 export async function createSession(modelPath: string, options: SessionOptions): Promise<CreatedSession> {
-  const { providers, logger } = options;
-  const base = threadOptions(options);
-  for (const provider of providers) {
-    if (provider === 'cpu') break;
-    try {
-      // Severity 4 (fatal only): an unavailable provider is expected and reported below.
-      const session = await ort.InferenceSession.create(modelPath, { ...base, executionProviders: [provider], logSeverityLevel: 4 });
-      logger.info({ model_path: modelPath, provider }, 'execution provider selected');
-      return { session, provider };
-    } catch (error) {
-      logger.warn(
-        { model_path: modelPath, provider, reason: error instanceof Error ? error.message : String(error) },
-        `execution provider ${provider} is not available; trying the next one`,
-      );
-    }
+  const { providers, logger, intraOpThreads, interOpThreads, allowSpinning } = options;
+  const spinning = allowSpinning ? '1' : '0';
+  const order = providers.includes('cpu') ? providers.slice(0, providers.indexOf('cpu') + 1) : [...providers, 'cpu'];
+  const data: SessionThreadData = {
+    modelPath,
+    providers: [...order],
+    sessionOptions: {
+      graphOptimizationLevel: 'all',
+      ...(intraOpThreads > 0 ? { intraOpNumThreads: intraOpThreads } : {}),
+      ...(interOpThreads > 0 ? { interOpNumThreads: interOpThreads } : {}),
+      extra: { session: { intra_op: { allow_spinning: spinning }, inter_op: { allow_spinning: spinning } } },
+    },
+  };
+  const thread = new Worker(THREAD_ENTRY, { workerData: data });
+  const pending = new Map<number, { resolve(outputs: Record<string, WireTensor>): void; reject(error: Error): void }>();
+  let nextId = 0;
+  let broken: Error | undefined;
+  let released: (() => void) | undefined;
+
+  const ready = await new Promise<Extract<ThreadReply, { type: 'ready' }>>((resolve, reject) => {
+    thread.once('error', reject);
+    thread.once('message', (reply: ThreadReply) => {
+      thread.off('error', reject);
+      if (reply.type === 'ready') resolve(reply);
+      else if (reply.type === 'failed') reject(new Error(reply.failures.at(-1)?.reason ?? 'no execution provider could load the model'));
+      else reject(new Error(`unexpected reply from session thread: ${reply.type}`));
+    });
+  }).catch(async (error: unknown) => {
+    await thread.terminate();
+    throw error;
+  });
+
+  for (const { provider, reason } of ready.failures) {
+    logger.warn({ model_path: modelPath, provider, reason }, `execution provider ${provider} is not available; trying the next one`);
   }
-  if (!providers.includes('cpu')) logger.warn({ model_path: modelPath }, 'no configured execution provider is available; falling back to cpu');
-  const session = await ort.InferenceSession.create(modelPath, { ...base, executionProviders: ['cpu'], logSeverityLevel: 3 });
-  logger.info({ model_path: modelPath, provider: 'cpu' }, 'execution provider selected');
-  return { session, provider: 'cpu' };
+  if (!providers.includes('cpu') && ready.provider === 'cpu') {
+    logger.warn({ model_path: modelPath }, 'no configured execution provider is available; falling back to cpu');
+  }
+  logger.info({ model_path: modelPath, provider: ready.provider }, 'execution provider selected');
+
+  const fail = (error: Error): void => {
+    broken = error;
+    for (const waiter of pending.values()) waiter.reject(error);
+    pending.clear();
+  };
+  thread.on('message', (reply: ThreadReply) => {
+    if (reply.type === 'released') return released?.();
+    if (reply.type !== 'result' && reply.type !== 'error') return;
+    const waiter = pending.get((reply as RunReply).id);
+    pending.delete(reply.id);
+    if (reply.type === 'result') waiter?.resolve(reply.outputs);
+    else waiter?.reject(new Error(reply.message));
+  });
+  thread.on('error', (error) => fail(error));
+  thread.on('exit', (code) => fail(new Error(`session thread exited (code ${code})`)));
+
+  return {
+    provider: ready.provider as ExecutionProvider,
+    session: {
+      inputMetadata: ready.inputMetadata,
+      outputMetadata: ready.outputMetadata,
+      run(feeds) {
+        if (broken) return Promise.reject(broken);
+        const id = nextId++;
+        return new Promise((resolve, reject) => {
+          pending.set(id, { resolve, reject });
+          thread.postMessage({ type: 'run', id, feeds }, transferList(feeds));
+        });
+      },
+      async release() {
+        if (broken) return;
+        const done = new Promise<void>((resolve) => (released = resolve));
+        thread.postMessage({ type: 'release' });
+        await Promise.race([done, new Promise((r) => setTimeout(r, 5000).unref())]);
+        broken = new Error('session released');
+        await thread.terminate();
+      },
+    },
+  };
 }
