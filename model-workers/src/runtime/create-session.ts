@@ -7,7 +7,7 @@ import { Worker } from 'node:worker_threads';
 import type { Logger } from '@switchyard/observability/logger';
 import type { InferenceSession } from 'onnxruntime-node';
 import type { ExecutionProvider } from '../repository/model-config.ts';
-import type { RunReply, SessionThreadData, ThreadReply, WireTensor } from './session-protocol.ts';
+import type { SessionThreadData, ThreadReply, WireTensor } from './session-protocol.ts';
 
 const THREAD_ENTRY = new URL('./session-thread.mjs', import.meta.url);
 
@@ -88,7 +88,7 @@ export async function createSession(modelPath: string, options: SessionOptions):
   thread.on('message', (reply: ThreadReply) => {
     if (reply.type === 'released') return released?.();
     if (reply.type !== 'result' && reply.type !== 'error') return;
-    const waiter = pending.get((reply as RunReply).id);
+    const waiter = pending.get((reply).id);
     pending.delete(reply.id);
     if (reply.type === 'result') waiter?.resolve(reply.outputs);
     else waiter?.reject(new Error(reply.message));
