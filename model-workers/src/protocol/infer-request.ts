@@ -5,6 +5,7 @@
  * sent.
  */
 import { badRequest } from '../http/service-error.ts';
+import { isRecord } from './json-shape.ts';
 import { DATATYPE_INFO, isDatatype, type Datatype, type TensorStorage } from './datatypes.ts';
 import { readTensorData } from './tensor-data.ts';
 import { formatShape, VARIABLE_DIM, type ModelSignature, type TensorSpec } from './tensor-spec.ts';
@@ -29,10 +30,6 @@ export interface InferRequest {
 export interface ParseLimits {
   /** Largest element count accepted for one tensor. */
   maxElements: number;
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 function readShape(name: string, shape: unknown, maxElements: number): { shape: number[]; count: number } {

@@ -4,13 +4,10 @@
  * dim 0 and go through the same validation as v2 requests.
  */
 import { badRequest } from '../http/service-error.ts';
+import { isRecord } from './json-shape.ts';
 import type { ResponseTensor } from './infer-response.ts';
 import { tensorDataJson } from './infer-response.ts';
 import type { ModelSignature } from './tensor-spec.ts';
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
 
 /** The shape of nested arrays, following first elements. */
 function shapeOf(value: unknown, maxRank: number): number[] {
