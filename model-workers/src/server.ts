@@ -80,7 +80,13 @@ process.on('SIGTERM', () => void shutdown('SIGTERM'));
 process.on('SIGINT', () => void shutdown('SIGINT'));
 
 try {
-  const model = await loadModel({ repository: env.repository, model: env.model, logger, observerFor: (v) => workerMetrics.observerFor(v) });
+  const model = await loadModel({
+    repository: env.repository,
+    model: env.model,
+    logger,
+    ...(env.versions ? { versions: env.versions } : {}),
+    observerFor: (v) => workerMetrics.observerFor(v),
+  });
   host.ready(model);
   logger.info({ model: model.name, versions: [...model.versions.keys()], latest: model.latest.version }, 'worker ready');
 } catch (error) {

@@ -1,73 +1,106 @@
 #!/usr/bin/env node
 /**
- * `npm start`: runs the local fleet on this machine. Writes the sample
- * models when the repository is empty, starts one worker process per model,
- * prints where each listens, and stops them all gracefully on Ctrl-C or
- * SIGTERM.
+ * `npm start`: runs the whole fleet on this machine from `switchyard.yaml`.
+ * Writes the sample models if they are missing, starts one worker process
+ * per local variant replica, then the gateway; prints the gateway URL, a
+ * development API key and a curl line. Crashed processes are restarted with
+ * backoff; Ctrl-C or SIGTERM stops everything gracefully.
  */
-import { readdir } from 'node:fs/promises';
-import { existsSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { hasSampleModels, writeSampleRepository } from '@switchyard/model-worker/samples';
-import { startWorkerProcess, type WorkerProcess } from './worker-process.ts';
+import { variantUpstreams } from '../config/fleet-config.ts';
+import { loadFleetConfig } from '../config/load-fleet-config.ts';
+import { mintDevKey } from './dev-key.ts';
+import { Supervisor } from './supervisor.ts';
+import { startGatewayProcess, startWorkerProcess } from './worker-process.ts';
 
-const repository = resolve(process.env.SWITCHYARD_MODEL_REPOSITORY ?? 'models');
-const basePort = Number(process.env.SWITCHYARD_BASE_PORT ?? 8001);
-const host = process.env.HOST ?? '127.0.0.1';
+const configPath = resolve(process.env.SWITCHYARD_CONFIG ?? 'switchyard.yaml');
+const stateDir = resolve('.switchyard');
+const log = (message: string): void => console.log(`[fleet] ${message}`);
 
-async function modelsIn(dir: string): Promise<string[]> {
-  if (!existsSync(dir)) return [];
-  const entries = await readdir(dir, { withFileTypes: true });
-  return entries.filter((e) => e.isDirectory() && !e.name.startsWith('.')).map((e) => e.name).sort();
+let config;
+try {
+  config = await loadFleetConfig(configPath);
+} catch (error) {
+  console.error(`switchyard: ${(error as Error).message}`);
+  process.exit(1);
 }
 
-if ((await modelsIn(repository)).length === 0 || (repository === resolve('models') && !hasSampleModels(repository))) {
-  console.log(`Writing sample models to ${repository} …`);
+const repository = resolve(config.model_repository);
+if (!hasSampleModels(repository)) {
+  log(`writing sample models to ${repository} …`);
   for (const { model, version, trainingAccuracy } of await writeSampleRepository(repository)) {
-    const accuracy = trainingAccuracy === undefined ? '' : ` (training accuracy ${(trainingAccuracy * 100).toFixed(1)}%)`;
-    console.log(`  ${model} v${version}${accuracy}`);
+    log(`  ${model} v${version}${trainingAccuracy === undefined ? '' : ` (training accuracy ${(trainingAccuracy * 100).toFixed(1)}%)`}`);
   }
 }
 
-const models = await modelsIn(repository);
-const workers: WorkerProcess[] = [];
+const prefixed = (name: string) => (line: string) => process.stdout.write(`[${name}] ${line}\n`);
+const logLevel = process.env.LOG_LEVEL ?? 'info';
+const supervisors: Supervisor[] = [];
 let stopping = false;
 
 async function stopAll(code: number): Promise<never> {
+  if (stopping) return new Promise(() => undefined);
   stopping = true;
-  const codes = await Promise.all(workers.map((w) => w.stop('SIGTERM')));
-  process.exit(code || (codes.some((c) => c !== 0) ? 1 : 0));
+  log('stopping…');
+  const [gateway, ...workers] = [...supervisors].reverse();
+  await gateway?.stop();
+  await Promise.all(workers.map((s) => s.stop()));
+  process.exit(code);
 }
 process.on('SIGINT', () => void stopAll(0));
 process.on('SIGTERM', () => void stopAll(0));
 
 try {
-  const started = await Promise.all(
-    models.map((model, i) =>
-      startWorkerProcess({
-        model,
-        repository,
-        port: basePort + i,
-        host,
-        env: { LOG_LEVEL: process.env.LOG_LEVEL ?? 'info' },
-        onLine: (line) => process.stdout.write(`[${model}] ${line}\n`),
-      }),
-    ),
-  );
-  workers.push(...started);
+  const workerStarts: Array<Promise<unknown>> = [];
+  for (const [model, spec] of Object.entries(config.models)) {
+    for (const variant of spec.variants) {
+      if (variant.port === undefined) continue; // remote upstreams are not ours to run
+      variantUpstreams(variant).forEach((url, replica) => {
+        const name = `${model}/${variant.name}#${replica}`;
+        const supervisor = new Supervisor({
+          name: `worker ${name}`,
+          report: log,
+          start: () =>
+            startWorkerProcess({
+              model, repository, versions: [variant.version], name, port: Number(new URL(url).port),
+              env: { LOG_LEVEL: logLevel }, onLine: prefixed(name),
+            }),
+        });
+        supervisors.push(supervisor);
+        workerStarts.push(supervisor.start());
+      });
+    }
+  }
+  await Promise.all(workerStarts);
+
+  const devKey = await mintDevKey(join(stateDir, 'dev-api-key'));
+  const gatewayEnv: Record<string, string> = { SWITCHYARD_DEV_KEY_SHA256: devKey.sha256, LOG_LEVEL: logLevel };
+  const gatewaySupervisor = new Supervisor({
+    name: 'gateway',
+    report: log,
+    start: () =>
+      startGatewayProcess({ configPath, port: config.gateway.port, host: config.gateway.host, env: gatewayEnv, onLine: prefixed('gateway') }),
+  });
+  supervisors.push(gatewaySupervisor);
+  const gateway = await gatewaySupervisor.start();
+  for (let i = 0; i < 100 && (await fetch(`${gateway.url}/v2/health/ready`)).status !== 200; i++) await new Promise((r) => setTimeout(r, 100));
+
+  const model = Object.keys(config.models)[0] ?? 'seed-classifier';
+  console.log(`
+Switchyard fleet is running.
+  gateway:  ${gateway.url}
+  models:   ${Object.keys(config.models).join(', ')}
+  dev key:  ${devKey.key}   (also in ${devKey.path}; valid until the fleet stops)
+  redis:    ${process.env.REDIS_URL ?? 'none (in-process flags and rate limits)'}
+
+Try:
+  curl -si ${gateway.url}/v2/models/${model}/infer \\
+    -H "authorization: Bearer ${devKey.key}" -H 'content-type: application/json' \\
+    -d '{"inputs": [{"name": "features", "datatype": "FP32", "shape": [1, 2], "data": [0.1, 0.2]}]}'
+
+Press Ctrl-C to stop.`);
 } catch (error) {
   console.error(`switchyard: ${(error as Error).message}`);
   await stopAll(1);
 }
-
-for (const worker of workers) {
-  worker.child.once('exit', (code) => {
-    if (stopping) return;
-    console.error(`switchyard: worker for '${worker.model}' exited unexpectedly (code ${code}); stopping the fleet`);
-    void stopAll(1);
-  });
-}
-
-console.log('\nSwitchyard fleet is running:');
-for (const w of workers) console.log(`  ${w.model.padEnd(18)} ${w.url}/v2/models/${w.model}`);
-console.log(`\nTry:\n  curl -s ${workers[0]?.url ?? 'http://127.0.0.1:8001'}/v2/models/${workers[0]?.model ?? 'seed-classifier'}\nPress Ctrl-C to stop.`);

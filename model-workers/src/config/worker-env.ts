@@ -5,6 +5,10 @@ import { z } from 'zod';
 const WorkerEnvSchema = z.object({
   SWITCHYARD_MODEL: z.string().min(1, 'SWITCHYARD_MODEL must name the model to serve'),
   SWITCHYARD_MODEL_REPOSITORY: z.string().min(1).default('models'),
+  SWITCHYARD_MODEL_VERSIONS: z
+    .string()
+    .regex(/^\s*[1-9]\d*(\s*,\s*[1-9]\d*)*\s*$/, 'must be a comma-separated list of version numbers, e.g. "1,2"')
+    .optional(),
   PORT: z.coerce.number().int().min(0).max(65535).default(8000),
   HOST: z.string().min(1).default('0.0.0.0'),
   SWITCHYARD_MAX_BODY_BYTES: z.coerce.number().int().min(1024).default(16 * 1024 * 1024),
@@ -15,6 +19,8 @@ const WorkerEnvSchema = z.object({
 export interface WorkerEnv {
   model: string;
   repository: string;
+  /** Versions to load; every version in the repository when undefined. */
+  versions?: number[];
   port: number;
   host: string;
   maxBodyBytes: number;
@@ -32,6 +38,7 @@ export function readWorkerEnv(env: NodeJS.ProcessEnv): WorkerEnv {
   return {
     model: e.SWITCHYARD_MODEL,
     repository: resolve(e.SWITCHYARD_MODEL_REPOSITORY),
+    ...(e.SWITCHYARD_MODEL_VERSIONS ? { versions: e.SWITCHYARD_MODEL_VERSIONS.split(',').map((v) => Number(v.trim())) } : {}),
     port: e.PORT,
     host: e.HOST,
     maxBodyBytes: e.SWITCHYARD_MAX_BODY_BYTES,

@@ -43,6 +43,15 @@ describe('model repository', () => {
     }
   });
 
+  it('loads only the versions it is asked for, and refuses versions that do not exist', async () => {
+    const { logger } = captureLogs();
+    const model = await loadModel({ repository, model: 'seed-classifier', logger, versions: [1] });
+    await model.close();
+    expect([...model.versions.keys()]).toEqual([1]);
+    expect(model.latest.version).toBe(1);
+    await expect(loadModel({ repository, model: 'seed-classifier', logger, versions: [3] })).rejects.toThrowError(/version\(s\) 3 not found \(has 1, 2\)/);
+  });
+
   it('falls back from an unavailable CUDA provider to CPU with a logged warning', async () => {
     await variant('gpu-preferred', 'max_batch_size: 4\nexecution_providers: [cuda, cpu]\n');
     const { logger, lines } = captureLogs();

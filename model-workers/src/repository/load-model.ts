@@ -45,6 +45,8 @@ export interface LoadModelOptions {
   repository: string;
   model: string;
   logger: Logger;
+  /** Load only these versions (all by default). */
+  versions?: readonly number[];
   /** Receives queue-wait and batch measurements per version. */
   observerFor?: (version: number) => BatchObserver;
 }
@@ -137,6 +139,11 @@ export async function loadModel(options: LoadModelOptions): Promise<LoadedModel>
     .map((e) => Number(e.name))
     .sort((a, b) => a - b);
   if (versionNumbers.length === 0) throw new ModelLoadError(`${dir}: no version folders with a model.onnx (expected ${dir}/<version>/model.onnx)`);
+  if (options.versions) {
+    const missing = options.versions.filter((v) => !versionNumbers.includes(v));
+    if (missing.length) throw new ModelLoadError(`${dir}: version(s) ${missing.join(', ')} not found (has ${versionNumbers.join(', ')})`);
+    versionNumbers.splice(0, versionNumbers.length, ...versionNumbers.filter((v) => options.versions?.includes(v)));
+  }
 
   const versions = new Map<number, ModelVersion>();
   try {

@@ -1,0 +1,116 @@
+/**
+ * The gateway as a Web-standard fetch handler (Hono). This is the one place
+ * where the plugin pipeline is assembled from the fleet config:
+ * request id → server span → accounting → body limit → auth → rate limit →
+ * route → shadow → proxy. Node-specific concerns live in `server.ts`.
+ */
+import type { Logger } from '@switchyard/observability/logger';
+import { PROMETHEUS_CONTENT_TYPE, type MetricsRegistry } from '@switchyard/observability/metrics';
+import { serverSpan } from '@switchyard/observability/tracing';
+import { Hono, type Context, type MiddlewareHandler } from 'hono';
+import { HTTPException } from 'hono/http-exception';
+import type { FleetConfig } from './config/fleet-config.ts';
+import { GatewayError } from './http/gateway-error.ts';
+import type { GatewayMetrics } from './metrics/gateway-metrics.ts';
+import { modelOf, upstreamPath, versionOf } from './model-path.ts';
+import { auth } from './plugins/auth/index.ts';
+import { bodyLimit } from './plugins/body-limit/index.ts';
+import { proxy } from './plugins/proxy/index.ts';
+import type { RateLimitStore } from './plugins/rate-limit/gcra.ts';
+import { rateLimit } from './plugins/rate-limit/index.ts';
+import { requestId } from './plugins/request-id/index.ts';
+import { route } from './plugins/route/index.ts';
+import { shadow } from './plugins/shadow/index.ts';
+import { buildTopology, modelReachable, type FleetTopology } from './routing/fleet-topology.ts';
+import { configWeights, type WeightSource } from './routing/weight-source.ts';
+import type { UpstreamRegistry } from './upstream/upstream-pool.ts';
+
+/** Long-lived resources shared by every app built from successive configs. */
+export interface GatewayRuntime {
+  registry: UpstreamRegistry;
+  rateLimitStore: RateLimitStore;
+  /** Per-replica store for when `rateLimitStore` (Redis) fails. */
+  fallbackStore?: RateLimitStore;
+  logger: Logger;
+  metrics: MetricsRegistry;
+  gatewayMetrics: GatewayMetrics;
+  /** Weight source; default: the config's weights. */
+  weights?: (config: FleetConfig) => WeightSource;
+  serverVersion: string;
+  /** False while the gateway drains. */
+  accepting: () => boolean;
+}
+
+export interface GatewayApp {
+  app: Hono;
+  topology: FleetTopology;
+}
+
+export function createGatewayApp(config: FleetConfig, runtime: GatewayRuntime): GatewayApp {
+  const { registry, rateLimitStore, fallbackStore, logger, metrics, gatewayMetrics, serverVersion, accepting } = runtime;
+  const topology = buildTopology(config, registry);
+  const weights = runtime.weights?.(config) ?? configWeights(config);
+  const app = new Hono();
+
+  app.use(requestId());
+  app.use(serverSpan({ tracerName: 'switchyard-gateway' }));
+  app.onError(function renderError(error, c) {
+    if (error instanceof GatewayError) return c.json({ error: error.message }, error.status, error.headers);
+    if (error instanceof HTTPException) return c.json({ error: error.message || 'request failed' }, error.status);
+    logger.error({ err: error, path: c.req.path, request_id: c.get('requestId') }, 'unhandled error');
+    return c.json({ error: 'internal error' }, 500);
+  });
+  app.notFound((c) => c.json({ error: `no route for ${c.req.method} ${c.req.path}` }, 404));
+
+  app.get('/v2', (c) => c.json({ name: 'switchyard-gateway', version: serverVersion, extensions: [] }));
+  app.get('/v2/health/live', (c) => c.json({ live: true }));
+  app.get('/v2/health/ready', (c) => {
+    const unreachable = [...topology.values()].filter((m) => !modelReachable(m)).map((m) => m.name);
+    if (accepting() && unreachable.length === 0) return c.json({ ready: true });
+    return c.json({ ready: false, ...(accepting() ? { unreachable } : { draining: true }) }, 503);
+  });
+  app.get('/metrics', async (c) => c.body(await metrics.render(), 200, { 'content-type': PROMETHEUS_CONTENT_TYPE }));
+
+  const accounting: MiddlewareHandler = async function accounting(c: Context, next) {
+    const started = performance.now();
+    try {
+      await next();
+    } finally {
+      const seconds = (performance.now() - started) / 1000;
+      const status = c.res.status;
+      const decision = c.get('route');
+      const model = decision?.model.name ?? modelOf(c) ?? 'unknown';
+      const variant = decision?.variant.name ?? 'none';
+      gatewayMetrics.request(model, variant, status, seconds);
+      const line = { request_id: c.get('requestId'), model, variant, status, duration_ms: Math.round(seconds * 1e6) / 1e3, subject: c.get('principal')?.subject };
+      if (status >= 500) logger.warn(line, 'request failed');
+      else logger.debug(line, 'request served');
+    }
+  };
+
+  const authenticate = auth({ apiKeys: config.auth.api_keys, ...(config.auth.jwt ? { jwt: config.auth.jwt } : {}), modelOf });
+  const limit = rateLimit({
+    policies: config.rate_limits.policies,
+    store: rateLimitStore,
+    ...(fallbackStore ? { fallback: fallbackStore } : {}),
+    onStoreFailure: config.rate_limits.on_redis_failure,
+    modelOf,
+    observer: gatewayMetrics,
+  });
+  const routeRequest = route({ topology: () => topology, weights, userHeader: config.gateway.user_header, modelOf, versionOf });
+  const forward = proxy({ responseTimeoutMs: config.gateway.response_timeout_ms, pathFor: upstreamPath, observer: gatewayMetrics });
+  const mirror = shadow({ pathFor: upstreamPath, observer: gatewayMetrics });
+  const limitBody = bodyLimit({ maxBytes: config.gateway.body_limit_bytes });
+
+  const inference = [accounting, limitBody, authenticate, limit, routeRequest, mirror, forward] as const;
+  const metadata = [accounting, authenticate, routeRequest, forward] as const;
+  app.post('/v2/models/:model/infer', ...inference);
+  app.post('/v2/models/:model/versions/:version/infer', ...inference);
+  app.post('/v1/models/:target{.+:predict}', ...inference);
+  app.get('/v2/models/:model', ...metadata);
+  app.get('/v2/models/:model/ready', ...metadata);
+  app.get('/v2/models/:model/versions/:version', ...metadata);
+  app.get('/v2/models/:model/versions/:version/ready', ...metadata);
+
+  return { app, topology };
+}

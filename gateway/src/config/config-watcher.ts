@@ -1,0 +1,61 @@
+/**
+ * Reloads the fleet config on SIGHUP and when the file changes. A valid new
+ * file is handed to `apply`; an invalid one is logged and the old config
+ * stays in force.
+ */
+import { watch, type FSWatcher } from 'node:fs';
+import { basename, dirname } from 'node:path';
+import type { Logger } from '@switchyard/observability/logger';
+import type { FleetConfig } from './fleet-config.ts';
+import { loadFleetConfig } from './load-fleet-config.ts';
+
+export interface ConfigWatcherOptions {
+  path: string;
+  logger: Logger;
+  apply: (config: FleetConfig) => Promise<void> | void;
+  /** Coalesces bursts of file events. Default 200 ms. */
+  debounceMs?: number;
+}
+
+export class ConfigWatcher {
+  readonly #options: ConfigWatcherOptions;
+  #watcher: FSWatcher | undefined;
+  #timer: NodeJS.Timeout | undefined;
+  #reloading: Promise<boolean> = Promise.resolve(true);
+
+  constructor(options: ConfigWatcherOptions) {
+    this.#options = options;
+  }
+
+  start(): void {
+    const { path, debounceMs = 200 } = this.#options;
+    // Watch the folder: editors replace files rather than write them in place.
+    this.#watcher = watch(dirname(path), (_, file) => {
+      if (file !== null && file !== basename(path)) return;
+      clearTimeout(this.#timer);
+      this.#timer = setTimeout(() => void this.reload('file change'), debounceMs);
+    });
+  }
+
+  /** Reloads now; resolves true when the new config was applied. */
+  reload(reason: string): Promise<boolean> {
+    this.#reloading = this.#reloading.then(async () => {
+      const { path, logger, apply } = this.#options;
+      try {
+        const config = await loadFleetConfig(path);
+        await apply(config);
+        logger.info({ reason, path }, 'fleet config reloaded');
+        return true;
+      } catch (error) {
+        logger.error({ reason, path, error: (error as Error).message }, 'fleet config reload refused; keeping the previous config');
+        return false;
+      }
+    });
+    return this.#reloading;
+  }
+
+  stop(): void {
+    clearTimeout(this.#timer);
+    this.#watcher?.close();
+  }
+}

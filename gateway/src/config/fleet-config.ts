@@ -1,0 +1,173 @@
+/**
+ * The schema of `switchyard.yaml`: the one file that describes the fleet —
+ * models and their variants, API keys (digests only), JWT settings,
+ * rate-limit policies and gateway settings. The gateway, the local fleet
+ * runner and the mesh renderer all read it.
+ */
+import { z } from 'zod';
+
+const NAME = /^[a-z0-9][a-z0-9._-]*$/;
+const HEX_SHA256 = /^[0-9a-f]{64}$/;
+
+export const SIGNING_ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'] as const;
+
+const ApiKeySchema = z
+  .object({
+    /** A name for the key (not secret); the principal's subject unless `subject` is set. */
+    id: z.string().regex(NAME),
+    /** Lower-case hex SHA-256 of the key. The key itself is never stored. */
+    sha256: z.string().regex(HEX_SHA256, 'must be the 64-character lower-case hex SHA-256 of the key'),
+    tenant: z.string().min(1),
+    subject: z.string().min(1).optional(),
+    /** e.g. `infer:*`, `infer:seed-classifier`, `variant:override`. */
+    scopes: z.array(z.string().min(1)).min(1),
+  })
+  .strict();
+
+const JwtSchema = z
+  .object({
+    issuer: z.string().min(1),
+    audience: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]),
+    /** Asymmetric algorithms only: `none` and HMAC are refused, which rules out HS/RS confusion. */
+    algorithms: z.array(z.enum(SIGNING_ALGORITHMS)).min(1).default(['RS256', 'ES256']),
+    /** Remote key set (fetched with caching). Exactly one of `jwks_uri` and `jwks`. */
+    jwks_uri: z.url().optional(),
+    /** Inline key set. */
+    jwks: z.object({ keys: z.array(z.record(z.string(), z.unknown())).min(1) }).optional(),
+    clock_skew_seconds: z.number().int().min(0).max(300).default(30),
+    /** Claim holding the tenant. Default `tenant`. */
+    tenant_claim: z.string().min(1).default('tenant'),
+    /** Claim holding scopes: a space-separated string or an array. Default `scope`. */
+    scope_claim: z.string().min(1).default('scope'),
+  })
+  .strict()
+  .refine((jwt) => (jwt.jwks_uri === undefined) !== (jwt.jwks === undefined), { message: 'set exactly one of jwks_uri and jwks' });
+
+const RateLimitPolicySchema = z
+  .object({
+    name: z.string().regex(/^[a-z0-9_-]+$/),
+    /** What one bucket belongs to. */
+    per: z.enum(['tenant', 'api_key', 'subject', 'model']),
+    /** Sustained requests per `period_seconds`. */
+    rate: z.number().positive(),
+    period_seconds: z.number().positive().default(1),
+    /** Requests that may arrive at once on top of the sustained rate. */
+    burst: z.number().int().min(1),
+    /** Limit only these models. Default: all. */
+    models: z.array(z.string()).optional(),
+  })
+  .strict();
+
+const VariantSchema = z
+  .object({
+    name: z.string().regex(NAME),
+    /** The model version this variant serves. */
+    version: z.number().int().positive(),
+    /** Share of traffic in percent; a model's weights sum to 100. */
+    weight: z.number().min(0).max(100),
+    pool: z.enum(['cpu', 'gpu']).default('cpu'),
+    replicas: z.number().int().min(1).max(64).default(1),
+    /** Local fleet: port of the first replica; further replicas take the next ports. */
+    port: z.number().int().min(1).max(65535).optional(),
+    /** Remote workers: one base URL per replica (instead of `port`). */
+    upstreams: z.array(z.url()).min(1).optional(),
+  })
+  .strict()
+  .refine((v) => (v.port === undefined) !== (v.upstreams === undefined), { message: 'set exactly one of port and upstreams' });
+
+const ModelSchema = z
+  .object({
+    /** The variant that takes traffic when others fail, and the rollback target. */
+    stable: z.string(),
+    variants: z.array(VariantSchema).min(1),
+    /** Copy `percent` of requests to `variant`, fire-and-forget. */
+    shadow: z.object({ variant: z.string(), percent: z.number().min(0).max(100) }).strict().optional(),
+  })
+  .strict()
+  .superRefine((model, ctx) => {
+    const names = model.variants.map((v) => v.name);
+    if (new Set(names).size !== names.length) ctx.addIssue({ code: 'custom', path: ['variants'], message: 'variant names must be unique' });
+    const total = model.variants.reduce((sum, v) => sum + v.weight, 0);
+    if (Math.abs(total - 100) > 1e-9) ctx.addIssue({ code: 'custom', path: ['variants'], message: `weights must sum to 100, they sum to ${total}` });
+    if (!names.includes(model.stable)) ctx.addIssue({ code: 'custom', path: ['stable'], message: `'${model.stable}' is not one of the variants (${names.join(', ')})` });
+    if (model.shadow && !names.includes(model.shadow.variant)) {
+      ctx.addIssue({ code: 'custom', path: ['shadow', 'variant'], message: `'${model.shadow.variant}' is not one of the variants` });
+    }
+  });
+
+const GatewaySchema = z
+  .object({
+    port: z.number().int().min(0).max(65535).default(8080),
+    host: z.string().min(1).default('127.0.0.1'),
+    /** Larger request bodies get 413. Default 16 MiB. */
+    body_limit_bytes: z.number().int().min(1024).default(16 * 1024 * 1024),
+    connect_timeout_ms: z.number().int().min(1).default(1000),
+    /** Time to the upstream's response headers; beyond it 504. */
+    response_timeout_ms: z.number().int().min(1).default(30_000),
+    /** Header naming the end user an application calls on behalf of (sticky routing key). */
+    user_header: z.string().min(1).toLowerCase().default('x-switchyard-user'),
+    health_interval_ms: z.number().int().min(100).default(2000),
+    circuit_breaker: z
+      .object({
+        /** Consecutive failures that open an upstream's breaker. */
+        failures: z.number().int().min(1).default(3),
+        /** How long an open breaker waits before letting a probe through. */
+        cooldown_ms: z.number().int().min(1).default(5000),
+      })
+      .strict()
+      .prefault({}),
+  })
+  .strict()
+  .prefault({});
+
+export const FleetConfigSchema = z
+  .object({
+    version: z.literal(1),
+    /** Where the local fleet's workers load models from. Default `models`. */
+    model_repository: z.string().min(1).default('models'),
+    gateway: GatewaySchema,
+    auth: z
+      .object({ api_keys: z.array(ApiKeySchema).default([]), jwt: JwtSchema.optional() })
+      .strict()
+      .prefault({}),
+    rate_limits: z
+      .object({
+        /** When Redis fails: `local` keeps limiting per replica; `closed` answers 503. */
+        on_redis_failure: z.enum(['local', 'closed']).default('local'),
+        policies: z.array(RateLimitPolicySchema).default([]),
+      })
+      .strict()
+      .prefault({}),
+    models: z.record(z.string().regex(NAME), ModelSchema).refine((m) => Object.keys(m).length > 0, 'at least one model'),
+  })
+  .strict()
+  .superRefine((config, ctx) => {
+    const ids = config.auth.api_keys.map((k) => k.id);
+    if (new Set(ids).size !== ids.length) ctx.addIssue({ code: 'custom', path: ['auth', 'api_keys'], message: 'key ids must be unique' });
+    const ports = new Map<number, string>();
+    for (const [model, spec] of Object.entries(config.models)) {
+      for (const variant of spec.variants) {
+        if (variant.port === undefined) continue;
+        for (let r = 0; r < variant.replicas; r++) {
+          const port = variant.port + r;
+          const owner = `${model}/${variant.name}#${r}`;
+          const taken = ports.get(port);
+          if (taken) ctx.addIssue({ code: 'custom', path: ['models', model, 'variants'], message: `port ${port} of ${owner} is already used by ${taken}` });
+          ports.set(port, owner);
+        }
+      }
+    }
+  });
+
+export type FleetConfig = z.infer<typeof FleetConfigSchema>;
+export type ModelConfig = FleetConfig['models'][string];
+export type VariantConfig = ModelConfig['variants'][number];
+export type ApiKeyConfig = FleetConfig['auth']['api_keys'][number];
+export type JwtConfig = NonNullable<FleetConfig['auth']['jwt']>;
+export type RateLimitPolicyConfig = FleetConfig['rate_limits']['policies'][number];
+
+/** Base URLs of a variant's replicas. */
+export function variantUpstreams(variant: VariantConfig, host = '127.0.0.1'): string[] {
+  if (variant.upstreams) return variant.upstreams.map((u) => u.replace(/\/+$/, ''));
+  return Array.from({ length: variant.replicas }, (_, r) => `http://${host}:${(variant.port ?? 0) + r}`);
+}

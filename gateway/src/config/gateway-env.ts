@@ -1,0 +1,45 @@
+/** The gateway's settings from the environment, read once at start-up. */
+import { resolve } from 'node:path';
+import { z } from 'zod';
+
+const GatewayEnvSchema = z.object({
+  SWITCHYARD_CONFIG: z.string().min(1).default('switchyard.yaml'),
+  REDIS_URL: z.string().min(1).optional(),
+  /** Namespaces every Redis key, so fleets (and test runs) can share a Redis. */
+  SWITCHYARD_REDIS_PREFIX: z.string().default('switchyard:'),
+  PORT: z.coerce.number().int().min(0).max(65535).optional(),
+  HOST: z.string().min(1).optional(),
+  LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
+  SWITCHYARD_DRAIN_TIMEOUT_MS: z.coerce.number().int().min(0).default(30_000),
+  /** Local fleets only: the SHA-256 of a development key with every scope. */
+  SWITCHYARD_DEV_KEY_SHA256: z.string().regex(/^[0-9a-f]{64}$/, 'must be a lower-case hex SHA-256').optional(),
+});
+
+export interface GatewayEnv {
+  configPath: string;
+  redisUrl?: string;
+  redisPrefix: string;
+  port?: number;
+  host?: string;
+  logLevel: string;
+  drainTimeoutMs: number;
+  devKeySha256?: string;
+}
+
+export function readGatewayEnv(env: NodeJS.ProcessEnv): GatewayEnv {
+  const result = GatewayEnvSchema.safeParse(env);
+  if (!result.success) {
+    throw new Error(`invalid gateway environment:\n${result.error.issues.map((i) => `  - ${i.path.join('.')}: ${i.message}`).join('\n')}`);
+  }
+  const e = result.data;
+  return {
+    configPath: resolve(e.SWITCHYARD_CONFIG),
+    redisPrefix: e.SWITCHYARD_REDIS_PREFIX,
+    logLevel: e.LOG_LEVEL,
+    drainTimeoutMs: e.SWITCHYARD_DRAIN_TIMEOUT_MS,
+    ...(e.REDIS_URL ? { redisUrl: e.REDIS_URL } : {}),
+    ...(e.PORT !== undefined ? { port: e.PORT } : {}),
+    ...(e.HOST ? { host: e.HOST } : {}),
+    ...(e.SWITCHYARD_DEV_KEY_SHA256 ? { devKeySha256: e.SWITCHYARD_DEV_KEY_SHA256 } : {}),
+  };
+}

@@ -1,0 +1,81 @@
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { variantUpstreams } from './fleet-config.ts';
+import { FleetConfigError, loadFleetConfig, parseFleetConfig } from './load-fleet-config.ts';
+
+const EXAMPLE = fileURLToPath(new URL('../../../switchyard.yaml', import.meta.url));
+
+const minimal = () => ({
+  version: 1,
+  models: { m: { stable: 'a', variants: [{ name: 'a', version: 1, weight: 100, port: 9500 }] } },
+});
+
+describe('fleet config', () => {
+  it('accepts the example switchyard.yaml and fills defaults', async () => {
+    const config = await loadFleetConfig(EXAMPLE);
+    expect(Object.keys(config.models)).toEqual(['seed-classifier', 'wide-mlp']);
+    expect(config.gateway.port).toBe(8080);
+    const v1 = config.models['seed-classifier']?.variants[0];
+    expect(v1 && variantUpstreams(v1)).toEqual(['http://127.0.0.1:9001', 'http://127.0.0.1:9002']);
+  });
+
+  it('applies defaults to a minimal file', () => {
+    const config = parseFleetConfig(minimal(), 'x.yaml');
+    expect(config.gateway).toMatchObject({ port: 8080, body_limit_bytes: 16 * 1024 * 1024, user_header: 'x-switchyard-user' });
+    expect(config.rate_limits).toEqual({ on_redis_failure: 'local', policies: [] });
+    expect(config.models.m?.variants[0]).toMatchObject({ pool: 'cpu', replicas: 1 });
+  });
+
+  it('reports every error with its path and the file', () => {
+    const raw = {
+      version: 1,
+      gateway: { port: 'eighty', surprise: 1 },
+      auth: { api_keys: [{ id: 'k', sha256: 'not-hex', tenant: 't', scopes: [] }] },
+      rate_limits: { policies: [{ name: 'p', per: 'planet', rate: 0, burst: 1 }] },
+      models: {
+        m: {
+          stable: 'zz',
+          variants: [
+            { name: 'a', version: 1, weight: 70, port: 9500 },
+            { name: 'a', version: 2, weight: 20, upstreams: ['http://x:1'], port: 9600 },
+          ],
+          shadow: { variant: 'nope', percent: 5 },
+        },
+      },
+    };
+    let message = '';
+    try {
+      parseFleetConfig(raw, 'fleet.yaml');
+    } catch (error) {
+      expect(error).toBeInstanceOf(FleetConfigError);
+      message = (error as Error).message;
+    }
+    expect(message).toMatch(/^fleet\.yaml: invalid fleet config:/);
+    for (const path of [
+      'gateway.port', 'gateway: Unrecognized key: "surprise"', 'auth.api_keys.0.sha256', 'auth.api_keys.0.scopes',
+      'rate_limits.policies.0.per', 'rate_limits.policies.0.rate', 'models.m.variants.1: set exactly one of port and upstreams',
+    ]) {
+      expect(message).toContain(path);
+    }
+  });
+
+  it('checks weights, the stable variant, shadow variants and port clashes', () => {
+    const config = minimal();
+    const models = {
+      m: {
+        stable: 'zz',
+        variants: [{ name: 'a', version: 1, weight: 70, port: 9500, replicas: 2 }, { name: 'b', version: 2, weight: 20, port: 9501 }],
+        shadow: { variant: 'nope', percent: 5 },
+      },
+    };
+    expect(() => parseFleetConfig({ ...config, models }, 'f.yaml')).toThrowError(
+      /models\.m\.variants: weights must sum to 100, they sum to 90[\s\S]*models\.m\.stable: 'zz' is not one of the variants[\s\S]*models\.m\.shadow\.variant[\s\S]*port 9501 of m\/b#0 is already used by m\/a#1/,
+    );
+  });
+
+  it('refuses YAML that does not parse and files that do not exist, naming them', async () => {
+    await expect(loadFleetConfig('/nonexistent/switchyard.yaml')).rejects.toThrowError(/\/nonexistent\/switchyard\.yaml: cannot read/);
+    expect(() => parseFleetConfig(parse('version: 2'), 'v.yaml')).toThrowError(/version/);
+  });
+});

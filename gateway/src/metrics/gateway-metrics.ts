@@ -1,0 +1,77 @@
+/**
+ * The gateway's Prometheus metrics: requests and latency per model, variant
+ * and status; rate-limit decisions; upstream attempts and retries; circuit
+ * breaker and health state; shadow outcomes.
+ */
+import type { Counter, Histogram, Meter } from '@opentelemetry/api';
+import type { RateLimitObserver, RateLimitOutcome } from '../plugins/rate-limit/index.ts';
+import type { ProxyObserver } from '../plugins/proxy/index.ts';
+import type { ShadowObserver, ShadowOutcome } from '../plugins/shadow/index.ts';
+import type { BreakerState } from '../upstream/circuit-breaker.ts';
+
+const LATENCY_BUCKETS_S = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+const BREAKER_VALUE: Record<BreakerState, number> = { closed: 0, half_open: 1, open: 2 };
+
+export class GatewayMetrics implements RateLimitObserver, ProxyObserver, ShadowObserver {
+  readonly #requests: Counter;
+  readonly #duration: Histogram;
+  readonly #rateLimit: Counter;
+  readonly #attempts: Counter;
+  readonly #shadow: Counter;
+  readonly #shadowDuration: Histogram;
+  readonly #breakers = new Map<string, BreakerState>();
+  readonly #health = new Map<string, boolean>();
+  #storeHealthy = true;
+
+  constructor(meter: Meter) {
+    this.#requests = meter.createCounter('switchyard_gateway_requests', { description: 'Requests by model, variant and status' });
+    this.#duration = meter.createHistogram('switchyard_gateway_request_duration_seconds', {
+      description: 'Gateway request latency, upstream included', unit: 's', advice: { explicitBucketBoundaries: LATENCY_BUCKETS_S },
+    });
+    this.#rateLimit = meter.createCounter('switchyard_gateway_rate_limit_decisions', { description: 'Rate-limit decisions by policy and outcome' });
+    this.#attempts = meter.createCounter('switchyard_gateway_upstream_attempts', { description: 'Upstream attempts by outcome (ok, retry, timeout)' });
+    this.#shadow = meter.createCounter('switchyard_gateway_shadow_requests', { description: 'Shadow copies by outcome (agree, disagree, error)' });
+    this.#shadowDuration = meter.createHistogram('switchyard_gateway_shadow_duration_seconds', {
+      description: 'Latency of shadow copies', unit: 's', advice: { explicitBucketBoundaries: LATENCY_BUCKETS_S },
+    });
+    const breaker = meter.createObservableGauge('switchyard_gateway_circuit_breaker_state', { description: 'Per upstream: 0 closed, 1 half-open, 2 open' });
+    const healthy = meter.createObservableGauge('switchyard_gateway_upstream_healthy', { description: 'Per upstream: 1 when its last health check passed' });
+    const store = meter.createObservableGauge('switchyard_gateway_rate_limit_store_healthy', { description: '1 while the shared rate-limit store answers' });
+    meter.addBatchObservableCallback((result) => {
+      for (const [upstream, state] of this.#breakers) result.observe(breaker, BREAKER_VALUE[state], { upstream });
+      for (const [upstream, ok] of this.#health) result.observe(healthy, ok ? 1 : 0, { upstream });
+      result.observe(store, this.#storeHealthy ? 1 : 0);
+    }, [breaker, healthy, store]);
+  }
+
+  request(model: string, variant: string, status: number, seconds: number): void {
+    const attributes = { model, variant, status: String(status) };
+    this.#requests.add(1, attributes);
+    this.#duration.record(seconds, attributes);
+  }
+
+  decision(policy: string, outcome: RateLimitOutcome): void {
+    this.#rateLimit.add(1, { policy, outcome });
+  }
+
+  storeHealth(healthy: boolean): void {
+    this.#storeHealthy = healthy;
+  }
+
+  attempt(model: string, variant: string, outcome: 'ok' | 'retry' | 'timeout'): void {
+    this.#attempts.add(1, { model, variant, outcome });
+  }
+
+  shadowed(model: string, variant: string, outcome: ShadowOutcome, seconds: number): void {
+    this.#shadow.add(1, { model, variant, outcome });
+    this.#shadowDuration.record(seconds, { model, variant });
+  }
+
+  breakerChanged(upstream: string, state: BreakerState): void {
+    this.#breakers.set(upstream, state);
+  }
+
+  healthChanged(upstream: string, healthy: boolean): void {
+    this.#health.set(upstream, healthy);
+  }
+}

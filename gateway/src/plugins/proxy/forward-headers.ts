@@ -1,0 +1,29 @@
+/** Which request headers go upstream, and which response headers come back. */
+import { context, propagation } from '@opentelemetry/api';
+import type { IncomingHttpHeaders } from 'node:http';
+
+const REQUEST_HEADERS = ['content-type', 'accept', 'x-request-id', 'traceparent', 'tracestate'] as const;
+const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'upgrade', 'proxy-connection', 'te', 'trailer']);
+
+/** Upstream headers: content negotiation, request id and trace context. Never credentials. */
+export function upstreamRequestHeaders(incoming: Headers, requestId: string): Record<string, string> {
+  const headers: Record<string, string> = {};
+  for (const name of REQUEST_HEADERS) {
+    const value = incoming.get(name);
+    if (value !== null) headers[name] = value;
+  }
+  headers['x-request-id'] = requestId;
+  // The gateway's own span becomes the parent when tracing is on.
+  propagation.inject(context.active(), headers);
+  return headers;
+}
+
+export function clientResponseHeaders(upstream: IncomingHttpHeaders): Headers {
+  const headers = new Headers();
+  for (const [name, value] of Object.entries(upstream)) {
+    if (value === undefined || HOP_BY_HOP.has(name)) continue;
+    if (Array.isArray(value)) for (const v of value) headers.append(name, v);
+    else headers.set(name, value);
+  }
+  return headers;
+}

@@ -1,0 +1,85 @@
+/**
+ * A real fleet for end-to-end tests: worker processes for the sample
+ * classifier, a fleet config pointing at them, and gateways started as
+ * processes from that config.
+ */
+import { createHash, randomUUID } from 'node:crypto';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startGatewayProcess, startWorkerProcess, type ServiceProcess, type WorkerProcess } from '@switchyard/gateway/fleet/worker-process';
+import { writeSampleRepository } from '@switchyard/model-worker/samples';
+import { stringify } from 'yaml';
+
+export const FLEET_KEY = 'sy_e2e_key_with_all_scopes';
+
+export interface Fleet {
+  dir: string;
+  repository: string;
+  configPath: string;
+  workers: { v1: WorkerProcess[]; v2: WorkerProcess[] };
+  startGateway(env?: Record<string, string>): Promise<ServiceProcess>;
+  writeConfig(overrides?: { policies?: unknown[]; onRedisFailure?: 'local' | 'closed' }): Promise<void>;
+  close(): Promise<void>;
+}
+
+export async function startFleet(options: { v1Replicas?: number; policies?: unknown[] } = {}): Promise<Fleet> {
+  const dir = await mkdtemp(join(tmpdir(), 'switchyard-fleet-'));
+  const repository = join(dir, 'models');
+  await writeSampleRepository(repository, { models: ['seed-classifier'] });
+  const env = { LOG_LEVEL: 'warn' };
+  const [v1, v2] = await Promise.all([
+    Promise.all(Array.from({ length: options.v1Replicas ?? 2 }, (_, i) => startWorkerProcess({ model: 'seed-classifier', repository, versions: [1], name: `v1#${i}`, env }))),
+    Promise.all([startWorkerProcess({ model: 'seed-classifier', repository, versions: [2], name: 'v2#0', env })]),
+  ]);
+  const configPath = join(dir, 'switchyard.yaml');
+  const gateways: ServiceProcess[] = [];
+  const redisPrefix = `switchyard-e2e:${randomUUID()}:`;
+
+  const writeConfig: Fleet['writeConfig'] = async (overrides = {}) => {
+    const config = {
+      version: 1,
+      model_repository: repository,
+      gateway: { health_interval_ms: 200, circuit_breaker: { failures: 2, cooldown_ms: 1000 } },
+      auth: { api_keys: [{ id: 'e2e', sha256: createHash('sha256').update(FLEET_KEY).digest('hex'), tenant: 'acme', scopes: ['infer:*', 'variant:override'] }] },
+      rate_limits: { on_redis_failure: overrides.onRedisFailure ?? 'local', policies: overrides.policies ?? options.policies ?? [] },
+      models: {
+        'seed-classifier': {
+          stable: 'v1',
+          variants: [
+            { name: 'v1', version: 1, weight: 70, replicas: v1.length, upstreams: v1.map((w) => w.url) },
+            { name: 'v2', version: 2, weight: 30, replicas: 1, upstreams: v2.map((w) => w.url) },
+          ],
+        },
+      },
+    };
+    await writeFile(configPath, stringify(config));
+  };
+  await writeConfig();
+
+  return {
+    dir,
+    repository,
+    configPath,
+    workers: { v1, v2 },
+    async startGateway(extraEnv = {}) {
+      const gateway = await startGatewayProcess({ configPath, env: { LOG_LEVEL: 'warn', SWITCHYARD_REDIS_PREFIX: redisPrefix, ...extraEnv } });
+      gateways.push(gateway);
+      return gateway;
+    },
+    writeConfig,
+    async close() {
+      await Promise.all(gateways.map((g) => g.stop()));
+      await Promise.all([...v1, ...v2].map((w) => w.stop()));
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export function inferRequest(url: string, headers: Record<string, string> = {}, path = '/v2/models/seed-classifier/infer'): Promise<Response> {
+  return fetch(`${url}${path}`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${FLEET_KEY}`, 'content-type': 'application/json', ...headers },
+    body: JSON.stringify({ inputs: [{ name: 'features', datatype: 'FP32', shape: [1, 2], data: [0.3, -0.1] }] }),
+  });
+}
