@@ -27,7 +27,7 @@ export function serverSpan(options: ServerSpanOptions = {}): MiddlewareHandler {
       method,
       {
         kind: SpanKind.SERVER,
-        attributes: { 'http.request.method': method, 'url.path': c.req.path, 'url.scheme': new URL(c.req.url).protocol.slice(0, -1) },
+        attributes: { 'http.request.method': method, 'url.path': c.req.path, 'url.scheme': c.req.url.startsWith('https:') ? 'https' : 'http' },
       },
       parent,
     );

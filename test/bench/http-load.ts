@@ -9,13 +9,16 @@ export interface LoadOptions {
   durationS: number;
   /** Rows each request carries. */
   rowsPerRequest: number;
+  headers?: Record<string, string>;
+  /** Called after the warm-up, right before the measured run. */
+  onMeasureStart?: () => void;
 }
 
 function run(options: LoadOptions, durationS: number): Promise<autocannon.Result> {
   return autocannon({
     url: options.url,
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
+    headers: { 'content-type': 'application/json', ...options.headers },
     body: options.body,
     connections: options.connections,
     pipelining: 1,
@@ -25,6 +28,7 @@ function run(options: LoadOptions, durationS: number): Promise<autocannon.Result
 
 export async function measureHttp(options: LoadOptions): Promise<Measurement> {
   await run(options, 1); // warm-up: connections, JIT, arenas
+  options.onMeasureStart?.();
   const result = await run(options, options.durationS);
   const ok = result['2xx'];
   const elapsedS = result.duration;

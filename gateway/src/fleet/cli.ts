@@ -6,8 +6,9 @@
  * development API key and a curl line. Crashed processes are restarted with
  * backoff; Ctrl-C or SIGTERM stops everything gracefully.
  */
+import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { hasSampleModels, writeSampleRepository } from '@switchyard/model-worker/samples';
+import { SAMPLE_MODELS, writeSampleRepository } from '@switchyard/model-worker/samples';
 import { variantUpstreams } from '../config/fleet-config.ts';
 import { loadFleetConfig } from '../config/load-fleet-config.ts';
 import { mintDevKey } from './dev-key.ts';
@@ -27,9 +28,10 @@ try {
 }
 
 const repository = resolve(config.model_repository);
-if (!hasSampleModels(repository)) {
+const missingSamples = SAMPLE_MODELS.filter((m) => m in config.models && !existsSync(join(repository, m)));
+if (missingSamples.length > 0) {
   log(`writing sample models to ${repository} …`);
-  for (const { model, version, trainingAccuracy } of await writeSampleRepository(repository)) {
+  for (const { model, version, trainingAccuracy } of await writeSampleRepository(repository, { models: missingSamples })) {
     log(`  ${model} v${version}${trainingAccuracy === undefined ? '' : ` (training accuracy ${(trainingAccuracy * 100).toFixed(1)}%)`}`);
   }
 }
@@ -86,18 +88,21 @@ try {
   const gateway = await gatewaySupervisor.start();
   for (let i = 0; i < 100 && (await fetch(`${gateway.url}/v2/health/ready`)).status !== 200; i++) await new Promise((r) => setTimeout(r, 100));
 
-  const model = Object.keys(config.models)[0] ?? 'seed-classifier';
+  const model = 'seed-classifier' in config.models ? 'seed-classifier' : undefined;
+  const example = model
+    ? `curl -si ${gateway.url}/v2/models/${model}/infer \\
+    -H "authorization: Bearer ${devKey.key}" -H 'content-type: application/json' \\
+    -d '{"inputs": [{"name": "features", "datatype": "FP32", "shape": [1, 2], "data": [0.1, 0.2]}]}'`
+    : `curl -si ${gateway.url}/v2/models/${Object.keys(config.models)[0] ?? ''} -H "authorization: Bearer ${devKey.key}"`;
   console.log(`
 Switchyard fleet is running.
   gateway:  ${gateway.url}
   models:   ${Object.keys(config.models).join(', ')}
   dev key:  ${devKey.key}   (also in ${devKey.path}; valid until the fleet stops)
-  redis:    ${process.env.REDIS_URL ?? 'none (in-process flags and rate limits)'}
+  redis:    ${process.env.REDIS_URL ?? 'none (rate limits are in-process)'}
 
 Try:
-  curl -si ${gateway.url}/v2/models/${model}/infer \\
-    -H "authorization: Bearer ${devKey.key}" -H 'content-type: application/json' \\
-    -d '{"inputs": [{"name": "features", "datatype": "FP32", "shape": [1, 2], "data": [0.1, 0.2]}]}'
+  ${example}
 
 Press Ctrl-C to stop.`);
 } catch (error) {

@@ -5,10 +5,12 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer, type AddressInfo } from 'node:net';
+import { createRequire } from 'node:module';
 import { createInterface } from 'node:readline';
+import { pathToFileURL } from 'node:url';
 
-/** Services run their TypeScript sources directly; resolved from the working directory up. */
-const TS_LOADER = 'tsx';
+/** Services run their TypeScript sources directly, through tsx's loader (resolved here, so any working directory works). */
+const TS_LOADER = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
 
 export interface ServiceProcessOptions {
   /** Name used in errors, e.g. `seed-classifier/v2#0`. */

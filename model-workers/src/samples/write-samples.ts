@@ -10,6 +10,7 @@ import { CLASSIFIER_VERSIONS, trainSeedClassifier, wideMlpNetwork, type Classifi
 
 export const SEED_CLASSIFIER = 'seed-classifier';
 export const WIDE_MLP = 'wide-mlp';
+export const SAMPLE_MODELS = [SEED_CLASSIFIER, WIDE_MLP] as const;
 
 const SEED_CLASSIFIER_CONFIG = `# seed-classifier: a point (x, y) in [-1, 1]² → probability of
 # [outside, inside] a circle of radius 0.6. Trained on 100 seeded points.
@@ -64,7 +65,7 @@ export function hasSampleModels(repository: string): boolean {
 
 export interface WriteSamplesOptions {
   /** Which sample models to write. Default: all. */
-  models?: ReadonlyArray<typeof SEED_CLASSIFIER | typeof WIDE_MLP>;
+  models?: ReadonlyArray<(typeof SAMPLE_MODELS)[number]>;
 }
 
 /** Generates the sample models into `repository`, overwriting what is there. */

@@ -18,12 +18,12 @@ export function upstreamRequestHeaders(incoming: Headers, requestId: string): Re
   return headers;
 }
 
-export function clientResponseHeaders(upstream: IncomingHttpHeaders): Headers {
-  const headers = new Headers();
+/** A plain record (not `Headers`), which the Node adapter writes without conversion. */
+export function clientResponseHeaders(upstream: IncomingHttpHeaders): Record<string, string> {
+  const headers: Record<string, string> = {};
   for (const [name, value] of Object.entries(upstream)) {
     if (value === undefined || HOP_BY_HOP.has(name)) continue;
-    if (Array.isArray(value)) for (const v of value) headers.append(name, v);
-    else headers.set(name, value);
+    headers[name] = Array.isArray(value) ? value.join(', ') : value;
   }
   return headers;
 }

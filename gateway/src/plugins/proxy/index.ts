@@ -10,10 +10,13 @@ import { trace } from '@opentelemetry/api';
 import type { Context, MiddlewareHandler } from 'hono';
 import type { Dispatcher } from 'undici';
 import { GatewayError } from '../../http/gateway-error.ts';
+import { readBody } from '../../http/read-body.ts';
 import type { VariantRoute } from '../../routing/fleet-topology.ts';
 import type { Upstream } from '../../upstream/upstream-pool.ts';
 import { clientResponseHeaders, upstreamRequestHeaders } from './forward-headers.ts';
 
+/** Used when no body-limit plugin ran before the proxy. */
+const DEFAULT_BODY_LIMIT = 16 * 1024 * 1024;
 /** Responses up to this size are read whole; larger ones stream through. */
 const BUFFER_LIMIT = 1024 * 1024;
 const RETRYABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'EHOSTUNREACH', 'ENOTFOUND', 'UND_ERR_SOCKET', 'UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_CLOSED']);
@@ -56,7 +59,8 @@ export function proxy(options: ProxyOptions): MiddlewareHandler {
     const headers = clientResponseHeaders(res.headers);
     const length = Number(res.headers['content-length']);
     if (Number.isFinite(length) && length <= BUFFER_LIMIT) {
-      return new Response(res.statusCode === 204 ? null : await res.body.arrayBuffer(), { status: res.statusCode, headers });
+      // A Uint8Array body lets the Node adapter write the response without building a web Response.
+      return new Response(res.statusCode === 204 ? null : new Uint8Array(await res.body.arrayBuffer()), { status: res.statusCode, headers });
     }
     return new Response(Readable.toWeb(res.body) as ReadableStream, { status: res.statusCode, headers });
   }
@@ -65,7 +69,7 @@ export function proxy(options: ProxyOptions): MiddlewareHandler {
     const decision = c.get('route');
     const { model, variant, reason } = decision;
     const method = c.req.method;
-    const body = method === 'GET' || method === 'HEAD' ? undefined : new Uint8Array(await c.req.arrayBuffer());
+    const body = method === 'GET' || method === 'HEAD' ? undefined : await readBody(c, c.get('bodyLimit') ?? DEFAULT_BODY_LIMIT);
     c.set('requestBody', body);
     const headers = upstreamRequestHeaders(c.req.raw.headers, c.get('requestId'));
     // Pinned and overridden requests must not silently land elsewhere.

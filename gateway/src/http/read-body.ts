@@ -1,0 +1,47 @@
+/**
+ * Reads a request body up to a limit, failing with 413 as soon as the limit
+ * is passed. On Node it reads the socket stream directly (the adapter's
+ * `incoming`), which spares building a web `Request` per call; elsewhere it
+ * reads the standard request body stream.
+ */
+import type { IncomingMessage } from 'node:http';
+import type { Context } from 'hono';
+import { GatewayError } from './gateway-error.ts';
+
+function tooLarge(maxBytes: number): GatewayError {
+  return new GatewayError(413, `request body exceeds ${maxBytes} bytes`);
+}
+
+function concat(chunks: Uint8Array[], total: number): Uint8Array {
+  if (chunks.length === 1) return chunks[0] as Uint8Array;
+  const out = new Uint8Array(total);
+  let offset = 0;
+  for (const chunk of chunks) {
+    out.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  return out;
+}
+
+export async function readBody(c: Context, maxBytes: number): Promise<Uint8Array> {
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  const incoming = (c.env as { incoming?: IncomingMessage } | undefined)?.incoming;
+  if (incoming && !incoming.readableEnded) {
+    for await (const chunk of incoming as AsyncIterable<Buffer>) {
+      total += chunk.byteLength;
+      if (total > maxBytes) throw tooLarge(maxBytes);
+      chunks.push(chunk);
+    }
+    return concat(chunks, total);
+  }
+  // Web streams are async iterable; leaving the loop early cancels the stream.
+  const stream = c.req.raw.body as AsyncIterable<Uint8Array> | null;
+  if (!stream) return new Uint8Array(0);
+  for await (const value of stream) {
+    total += value.byteLength;
+    if (total > maxBytes) throw tooLarge(maxBytes);
+    chunks.push(value);
+  }
+  return concat(chunks, total);
+}
