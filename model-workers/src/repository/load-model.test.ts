@@ -52,6 +52,21 @@ describe('model repository', () => {
     await expect(loadModel({ repository, model: 'seed-classifier', logger, versions: [3] })).rejects.toThrowError(/version\(s\) 3 not found \(has 1, 2\)/);
   });
 
+  it('runs one session per instance, in parallel threads, with the same results', async () => {
+    await variant('two-instances', 'max_batch_size: 4\ninstance_count: 2\n');
+    const { logger } = captureLogs();
+    const model = await loadModel({ repository, model: 'two-instances', logger });
+    try {
+      expect(model.latest.sessions).toHaveLength(2);
+      const request = (x: number) => ({ inputs: [{ name: 'features', datatype: 'FP32' as const, shape: [4, 2], data: new Float32Array(8).fill(x) }], outputs: ['probabilities'], batchSize: 4 });
+      const results = await Promise.all([0.1, 0.1, 0.1, 0.1].map((x) => model.latest.batcher.submit(request(x))));
+      const first = Array.from(results[0]?.get('probabilities')?.data as Float32Array);
+      for (const r of results) expect(Array.from(r.get('probabilities')?.data as Float32Array)).toEqual(first);
+    } finally {
+      await model.close();
+    }
+  });
+
   it('falls back from an unavailable CUDA provider to CPU with a logged warning', async () => {
     await variant('gpu-preferred', 'max_batch_size: 4\nexecution_providers: [cuda, cpu]\n');
     const { logger, lines } = captureLogs();

@@ -28,7 +28,10 @@ export interface ModelVersion {
   signature: ModelSignature;
   provider: ExecutionProvider;
   batcher: DynamicBatcher;
-  session: ThreadedSession;
+  /** One session (and thread) per instance; `instance_count` of them. */
+  sessions: readonly ThreadedSession[];
+  /** Releases every session of this version. */
+  release(): Promise<void>;
 }
 
 export interface LoadedModel {
@@ -84,22 +87,31 @@ async function loadVersion(
   dir: string, version: number, name: string, config: ModelConfig, options: LoadModelOptions,
 ): Promise<ModelVersion> {
   const path = join(dir, String(version), 'model.onnx');
+  const sessionOptions = {
+    providers: config.execution_providers,
+    intraOpThreads: config.threads.intra_op,
+    interOpThreads: config.threads.inter_op,
+    allowSpinning: config.threads.allow_spinning,
+    logger: options.logger,
+  };
   let created: CreatedSession;
   try {
-    created = await createSession(path, {
-      providers: config.execution_providers,
-      intraOpThreads: config.threads.intra_op,
-      interOpThreads: config.threads.inter_op,
-      allowSpinning: config.threads.allow_spinning,
-      logger: options.logger,
-    });
+    created = await createSession(path, sessionOptions);
   } catch (error) {
     throw new ModelLoadError(`${path}: ONNX Runtime cannot load the model: ${(error as Error).message}`);
   }
-  const { session, provider } = created;
+  const { provider } = created;
+  const sessions: ThreadedSession[] = [created.session];
+  const release = async () => {
+    await Promise.all(sessions.map((s) => s.release()));
+  };
   try {
-    const signature = deriveSignature(session, config);
-    await session.run(warmupInputs(signature));
+    // Further instances use the provider the first one settled on.
+    for (let i = 1; i < config.instance_count; i++) sessions.push((await createSession(path, { ...sessionOptions, providers: [provider] })).session);
+    const signature = deriveSignature(created.session, config);
+    await Promise.all(sessions.map((session) => session.run(warmupInputs(signature))));
+    // The batcher runs at most `instance_count` batches at once, so an idle session is always there.
+    const idle = [...sessions];
     const batcher = new DynamicBatcher({
       maxBatchSize: config.max_batch_size,
       maxQueueDelayMicros: config.dynamic_batching.max_queue_delay_microseconds,
@@ -111,18 +123,21 @@ async function loadVersion(
       async execute(inputs) {
         const feeds: Record<string, WireTensor> = {};
         for (const [inputName, tensor] of inputs) feeds[inputName] = toWire(tensor.datatype, tensor);
-        const results = await session.run(feeds);
-        const outputs = new Map<string, ShapedData>();
-        for (const [outputName, value] of Object.entries(results)) {
-          outputs.set(outputName, { shape: value.dims, data: value.data });
+        const session = idle.pop() as ThreadedSession;
+        try {
+          const results = await session.run(feeds);
+          const outputs = new Map<string, ShapedData>();
+          for (const [outputName, value] of Object.entries(results)) outputs.set(outputName, { shape: value.dims, data: value.data });
+          return outputs;
+        } finally {
+          idle.push(session);
         }
-        return outputs;
       },
     });
-    options.logger.info({ model: name, version, provider, max_batch_size: config.max_batch_size }, 'model version ready');
-    return { version, path, signature, provider, batcher, session };
+    options.logger.info({ model: name, version, provider, max_batch_size: config.max_batch_size, instances: sessions.length }, 'model version ready');
+    return { version, path, signature, provider, batcher, sessions, release };
   } catch (error) {
-    await session.release();
+    await release();
     throw new ModelLoadError(`${path}: ${(error as Error).message}`);
   }
 }
@@ -149,7 +164,7 @@ export async function loadModel(options: LoadModelOptions): Promise<LoadedModel>
   try {
     for (const version of versionNumbers) versions.set(version, await loadVersion(dir, version, model, config, options));
   } catch (error) {
-    await Promise.all([...versions.values()].map((v) => v.session.release()));
+    await Promise.all([...versions.values()].map((v) => v.release()));
     throw error;
   }
   const latest = versions.get(versionNumbers.at(-1) as number) as ModelVersion;
@@ -163,7 +178,7 @@ export async function loadModel(options: LoadModelOptions): Promise<LoadedModel>
       closing ??= (async () => {
         const all = [...versions.values()];
         await Promise.all(all.map((v) => v.batcher.idle()));
-        await Promise.all(all.map((v) => v.session.release()));
+        await Promise.all(all.map((v) => v.release()));
       })();
       return closing;
     },

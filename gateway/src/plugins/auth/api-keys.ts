@@ -1,20 +1,28 @@
 /**
  * API keys, stored only as SHA-256 digests. A presented key is hashed and
  * looked up by digest; the digests are then compared in constant time.
+ *
+ * node:crypto rather than Web Crypto: `createHash` is synchronous, so the
+ * hot path pays no promise per request, and the gateway runs only on Node.
+ * Looking the digest up in a Map is not constant-time, but what it could
+ * leak is a digest prefix of a 256-bit random key, which helps no attacker.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { ApiKeyConfig } from '../../config/fleet-config.ts';
 import type { Principal } from '../../principal.ts';
 
-export function digestOf(key: string): Buffer {
+export type ApiKeyVerifier = (presented: string) => Principal | undefined;
+
+function digestOf(key: string): Buffer {
   return createHash('sha256').update(key, 'utf8').digest();
 }
 
-export type ApiKeyVerifier = (presented: string) => Principal | undefined;
-
+/** Builds the digest table once; throws at start-up if two ids share a key. */
 export function apiKeyVerifier(keys: readonly ApiKeyConfig[]): ApiKeyVerifier {
   const byDigest = new Map<string, { digest: Buffer; principal: Principal }>();
   for (const key of keys) {
+    const clash = byDigest.get(key.sha256);
+    if (clash) throw new Error(`auth: API keys '${clash.principal.keyId ?? ''}' and '${key.id}' have the same sha256`);
     byDigest.set(key.sha256, {
       digest: Buffer.from(key.sha256, 'hex'),
       principal: { subject: key.subject ?? key.id, tenant: key.tenant, scopes: key.scopes, method: 'api_key', keyId: key.id },
@@ -23,7 +31,7 @@ export function apiKeyVerifier(keys: readonly ApiKeyConfig[]): ApiKeyVerifier {
   return function verifyApiKey(presented) {
     const digest = digestOf(presented);
     const entry = byDigest.get(digest.toString('hex'));
-    // Equal lengths by construction (both SHA-256), as timingSafeEqual requires.
+    // Both are SHA-256 digests, so the lengths are equal, as timingSafeEqual requires.
     return entry && timingSafeEqual(entry.digest, digest) ? entry.principal : undefined;
   };
 }

@@ -9,22 +9,38 @@ import type { ApiKeyConfig, JwtConfig } from '../../config/fleet-config.ts';
 import { GatewayError } from '../../http/gateway-error.ts';
 import { canInfer, type Principal } from '../../principal.ts';
 import { apiKeyVerifier } from './api-keys.ts';
-import { jwtVerifier, looksLikeJwt, TokenError } from './jwt.ts';
+import { jwtVerifier, looksLikeJwt, TokenRejected, type JwtVerifier } from './jwt.ts';
+import { KeySetUnavailable } from './key-set.ts';
 
 export interface AuthOptions {
+  /** Accepted API keys (digests only). May be empty. */
   apiKeys: readonly ApiKeyConfig[];
-  /** Accept JWT bearer tokens too. */
+  /** Also accept JWT bearer tokens. Default: none; every credential is an API key. */
   jwt?: JwtConfig;
-  /** The model a request addresses; its scope is checked when present. */
+  /** The model a request addresses; when there is one, the principal needs `infer:<model>` or `infer:*`. */
   modelOf: (c: Context) => string | undefined;
 }
 
-const REALM = 'Bearer realm="switchyard"';
+const CHALLENGE = 'Bearer realm="switchyard"';
+const BEARER = /^Bearer[ \t]+(\S+)[ \t]*$/i;
+const MISSING = 'missing credentials: send Authorization: Bearer <key> or x-api-key';
+const UNSUPPORTED = 'unsupported Authorization header: send Authorization: Bearer <key> or x-api-key';
 
-function unauthorized(message: string, invalid: boolean): GatewayError {
-  return new GatewayError(401, message, { 'WWW-Authenticate': invalid ? `${REALM}, error="invalid_token"` : REALM });
+function invalid(message: string): GatewayError {
+  return new GatewayError(401, message, { 'WWW-Authenticate': `${CHALLENGE}, error="invalid_token"` });
 }
 
+async function verifyToken(verifyJwt: JwtVerifier, token: string): Promise<Principal> {
+  try {
+    return await verifyJwt(token);
+  } catch (error) {
+    if (error instanceof TokenRejected) throw invalid(error.message);
+    if (error instanceof KeySetUnavailable) throw new GatewayError(503, error.message, { 'Retry-After': '5' });
+    throw error;
+  }
+}
+
+/** Authenticates every request and checks the model scope; sets `principal`. Throws on bad config. */
 export function auth(options: AuthOptions): MiddlewareHandler {
   const { modelOf } = options;
   const verifyKey = apiKeyVerifier(options.apiKeys);
@@ -32,32 +48,26 @@ export function auth(options: AuthOptions): MiddlewareHandler {
 
   async function authenticate(c: Context): Promise<Principal> {
     const authorization = c.req.header('authorization');
-    const bearer = authorization && /^Bearer\s+(\S+)\s*$/i.exec(authorization)?.[1];
-    const credential = bearer || c.req.header('x-api-key');
+    const bearer = authorization === undefined ? undefined : BEARER.exec(authorization)?.[1];
+    const credential = bearer ?? c.req.header('x-api-key');
     if (!credential) {
-      const message = authorization ? 'malformed Authorization header: expected "Bearer <key>"' : 'missing credentials: send Authorization: Bearer <key> or x-api-key';
-      throw unauthorized(message, Boolean(authorization));
+      // RFC 6750 §3.1: no error code when the client sent no usable credentials.
+      throw new GatewayError(401, authorization ? UNSUPPORTED : MISSING, { 'WWW-Authenticate': CHALLENGE });
     }
-    if (bearer && verifyJwt && looksLikeJwt(bearer)) {
-      try {
-        return await verifyJwt(bearer);
-      } catch (error) {
-        if (error instanceof TokenError) throw unauthorized(error.message, true);
-        throw error;
-      }
-    }
+    if (bearer !== undefined && verifyJwt && looksLikeJwt(bearer)) return verifyToken(verifyJwt, bearer);
     const principal = verifyKey(credential);
-    if (!principal) throw unauthorized('invalid API key', true);
+    if (!principal) throw invalid('invalid API key');
     return principal;
   }
 
   return async function authMiddleware(c, next) {
     const principal = await authenticate(c);
+    // Set before the scope check, so the access log names whoever was refused.
+    c.set('principal', principal);
     const model = modelOf(c);
     if (model !== undefined && !canInfer(principal, model)) {
       throw new GatewayError(403, `principal '${principal.subject}' may not call model '${model}' (needs scope infer:${model} or infer:*)`);
     }
-    c.set('principal', principal);
     await next();
   };
 }

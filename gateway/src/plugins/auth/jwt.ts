@@ -1,62 +1,77 @@
 /**
- * JWT bearer tokens, verified with jose against a JWKS: a remote key set
- * (cached, refetched on an unknown `kid`) or inline keys. Only the
- * configured asymmetric algorithms are accepted, so `none` and HMAC tokens
- * (HS/RS confusion) are refused before any key is consulted.
+ * JWT bearer tokens: verified with jose against the configured key set,
+ * accepting only the configured asymmetric algorithms (so `none` and HMAC
+ * tokens, and with them HS/RS confusion, fail before any key is looked
+ * up), then read into a principal: `sub`, the tenant claim, the scope claim.
  */
-import { createLocalJWKSet, createRemoteJWKSet, errors, jwtVerify, type JSONWebKeySet, type JWTPayload } from 'jose';
+import { errors, jwtVerify, type JWTPayload, type JWTVerifyOptions } from 'jose';
 import type { JwtConfig } from '../../config/fleet-config.ts';
 import type { Principal } from '../../principal.ts';
+import { KeySetUnavailable, keySetOf } from './key-set.ts';
 
-export class TokenError extends Error {
-  override name = 'TokenError';
+/** An unacceptable token. The message is safe to return: it never quotes the token. */
+export class TokenRejected extends Error {
+  override name = 'TokenRejected';
 }
 
 export type JwtVerifier = (token: string) => Promise<Principal>;
 
 const JWT_SHAPE = /^[\w-]+\.[\w-]+\.[\w-]*$/;
 
+/** Three base64url segments (the last may be empty, as in `alg: none`). */
 export function looksLikeJwt(token: string): boolean {
   return JWT_SHAPE.test(token);
 }
 
-function scopesOf(claim: unknown): string[] {
-  if (typeof claim === 'string') return claim.split(' ').filter(Boolean);
-  if (Array.isArray(claim) && claim.every((s) => typeof s === 'string')) return claim;
-  return [];
-}
-
-function reason(error: unknown): string {
+function reasonFor(error: unknown): string {
   if (error instanceof errors.JWTExpired) return 'expired';
-  if (error instanceof errors.JWTClaimValidationFailed) return `claim '${error.claim}' ${error.reason === 'check_failed' ? 'does not match' : error.reason}`;
+  if (error instanceof errors.JWTClaimValidationFailed) {
+    if (error.reason === 'missing') return `missing '${error.claim}' claim`;
+    if (error.claim === 'nbf') return 'not yet valid';
+    return `'${error.claim}' claim ${error.reason === 'check_failed' ? 'does not match' : 'is invalid'}`;
+  }
   if (error instanceof errors.JOSEAlgNotAllowed) return 'algorithm not allowed';
+  if (error instanceof errors.JWKSNoMatchingKey) return 'unknown signing key';
   if (error instanceof errors.JWSSignatureVerificationFailed) return 'bad signature';
-  if (error instanceof errors.JWKSNoMatchingKey) return 'no matching key';
-  if (error instanceof errors.JWKSTimeout) return 'key set unavailable';
-  if (error instanceof errors.JOSEError) return error.code.replace(/^ERR_/, '').toLowerCase().replaceAll('_', ' ');
   return 'malformed';
 }
 
+function scopesOf(claim: unknown, name: string): readonly string[] {
+  if (claim === undefined) return [];
+  if (typeof claim === 'string') return claim.split(' ').filter(Boolean);
+  if (Array.isArray(claim) && claim.every((scope): scope is string => typeof scope === 'string')) return claim;
+  throw new TokenRejected(`invalid token: '${name}' claim must be a space-separated string or an array of strings`);
+}
+
+function principalOf(payload: JWTPayload, tenantClaim: string, scopeClaim: string): Principal {
+  // jose checks that `sub` is present, not that it is a string.
+  const { sub } = payload;
+  if (typeof sub !== 'string' || sub === '') throw new TokenRejected("invalid token: 'sub' claim must be a non-empty string");
+  const tenant = payload[tenantClaim];
+  if (typeof tenant !== 'string' || tenant === '') throw new TokenRejected(`invalid token: missing '${tenantClaim}' claim`);
+  return { subject: sub, tenant, scopes: scopesOf(payload[scopeClaim], scopeClaim), method: 'jwt' };
+}
+
+/** Rejects with TokenRejected (a 401) or KeySetUnavailable (a 503). */
 export function jwtVerifier(config: JwtConfig): JwtVerifier {
-  const keys = config.jwks_uri
-    ? createRemoteJWKSet(new URL(config.jwks_uri), { cooldownDuration: 30_000, cacheMaxAge: 600_000, timeoutDuration: 5000 })
-    : createLocalJWKSet(config.jwks as JSONWebKeySet);
-  const options = {
+  const keys = keySetOf(config);
+  const options: JWTVerifyOptions = {
     issuer: config.issuer,
     audience: config.audience,
     algorithms: [...config.algorithms],
     clockTolerance: config.clock_skew_seconds,
+    // A token without `exp` would never expire.
     requiredClaims: ['sub', 'exp'],
   };
+  const { tenant_claim: tenantClaim, scope_claim: scopeClaim } = config;
   return async function verifyJwt(token) {
     let payload: JWTPayload;
     try {
       ({ payload } = await jwtVerify(token, keys, options));
     } catch (error) {
-      throw new TokenError(`invalid token: ${reason(error)}`);
+      if (error instanceof KeySetUnavailable) throw error;
+      throw new TokenRejected(`invalid token: ${reasonFor(error)}`);
     }
-    const tenant = payload[config.tenant_claim];
-    if (typeof tenant !== 'string' || tenant === '') throw new TokenError(`invalid token: missing '${config.tenant_claim}' claim`);
-    return { subject: payload.sub as string, tenant, scopes: scopesOf(payload[config.scope_claim]), method: 'jwt' };
+    return principalOf(payload, tenantClaim, scopeClaim);
   };
 }
