@@ -23,7 +23,7 @@ function app(options: Omit<AuthOptions, 'modelOf'>): Hono {
   return a;
 }
 
-const get = (a: Hono, headers: Record<string, string>, model = 'seed-classifier') => a.request(`/models/${model}`, { headers });
+const get = async (a: Hono, headers: Record<string, string>, model = 'seed-classifier'): Promise<Response> => a.request(`/models/${model}`, { headers });
 const errorOf = async (res: Response) => ((await res.json()) as { error: string }).error;
 
 /** A real HTTP server on a free port, counting requests. */
@@ -279,8 +279,9 @@ describe('auth', () => {
         await Promise.all([jwks.close(), broken.close()]);
       });
       const remote = (url: string): JwtConfig => {
-        const { jwks: _, ...rest } = jwtConfig();
-        return { ...rest, jwks_uri: url };
+        const config: JwtConfig = { ...jwtConfig(), jwks_uri: url };
+        delete config.jwks;
+        return config;
       };
 
       it('accepts valid tokens and fetches the key set once for concurrent and later requests', async () => {

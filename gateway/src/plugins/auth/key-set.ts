@@ -26,7 +26,7 @@ function checkedKeySet(jwks: JwtConfig['jwks']): JSONWebKeySet {
       throw new Error(`auth: jwt.jwks.keys[${i}] is not a usable public key: ${(error as Error).message}`);
     }
   });
-  return jwks as JSONWebKeySet;
+  return jwks;
 }
 
 export function keySetOf(config: Pick<JwtConfig, 'jwks_uri' | 'jwks'>): JWTVerifyGetKey {
