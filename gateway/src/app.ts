@@ -22,7 +22,7 @@ import { requestId } from './plugins/request-id/index.ts';
 import { route } from './plugins/route/index.ts';
 import { shadow } from './plugins/shadow/index.ts';
 import { buildTopology, modelReachable, type FleetTopology } from './routing/fleet-topology.ts';
-import { configWeights, type WeightSource } from './routing/weight-source.ts';
+import { configResolver, type VariantResolver } from './routing/variant-resolver.ts';
 import type { UpstreamRegistry } from './upstream/upstream-pool.ts';
 
 /** Long-lived resources shared by every app built from successive configs. */
@@ -34,8 +34,12 @@ export interface GatewayRuntime {
   logger: Logger;
   metrics: MetricsRegistry;
   gatewayMetrics: GatewayMetrics;
-  /** Weight source; default: the config's weights. */
-  weights?: (config: FleetConfig) => WeightSource;
+  /** Decides split traffic; default: the config's weights. With flags: the OpenFeature resolver. */
+  resolver?: (config: FleetConfig) => VariantResolver;
+  /** The flag store's health, reported in readiness details. */
+  flagStatus?: () => { connected: boolean; lastSyncAt: number };
+  /** Per-variant outcomes, for rollout guards and the admin API. */
+  stats?: { record(model: string, variant: string, status: number, seconds: number): void };
   serverVersion: string;
   /** False while the gateway drains. */
   accepting: () => boolean;
@@ -49,7 +53,7 @@ export interface GatewayApp {
 export function createGatewayApp(config: FleetConfig, runtime: GatewayRuntime): GatewayApp {
   const { registry, rateLimitStore, fallbackStore, logger, metrics, gatewayMetrics, serverVersion, accepting } = runtime;
   const topology = buildTopology(config, registry);
-  const weights = runtime.weights?.(config) ?? configWeights(config);
+  const resolver = runtime.resolver?.(config) ?? configResolver(config);
   const app = new Hono();
 
   app.use(requestId());
@@ -66,8 +70,11 @@ export function createGatewayApp(config: FleetConfig, runtime: GatewayRuntime): 
   app.get('/v2/health/live', (c) => c.json({ live: true }));
   app.get('/v2/health/ready', (c) => {
     const unreachable = [...topology.values()].filter((m) => !modelReachable(m)).map((m) => m.name);
-    if (accepting() && unreachable.length === 0) return c.json({ ready: true });
-    return c.json({ ready: false, ...(accepting() ? { unreachable } : { draining: true }) }, 503);
+    const flags = runtime.flagStatus?.();
+    // Stale flags do not make a replica unready: it keeps serving what it last knew.
+    const details = flags ? { flags: { stale: !flags.connected, last_sync: new Date(flags.lastSyncAt).toISOString() } } : {};
+    if (accepting() && unreachable.length === 0) return c.json({ ready: true, ...details });
+    return c.json({ ready: false, ...(accepting() ? { unreachable } : { draining: true }), ...details }, 503);
   });
   app.get('/metrics', async (c) => c.body(await metrics.render(), 200, { 'content-type': PROMETHEUS_CONTENT_TYPE }));
 
@@ -82,6 +89,10 @@ export function createGatewayApp(config: FleetConfig, runtime: GatewayRuntime): 
       const model = decision?.model.name ?? modelOf(c) ?? 'unknown';
       const variant = decision?.variant.name ?? 'none';
       gatewayMetrics.request(model, variant, status, seconds);
+      if (decision) {
+        runtime.stats?.record(model, variant, status, seconds);
+        if (decision.flagReason) gatewayMetrics.flagEvaluated(model, decision.variant.name, decision.flagReason);
+      }
       const line = { request_id: c.get('requestId'), model, variant, status, duration_ms: Math.round(seconds * 1e6) / 1e3, subject: c.get('principal')?.subject };
       if (status >= 500) logger.warn(line, 'request failed');
       else logger.debug(line, 'request served');
@@ -97,7 +108,7 @@ export function createGatewayApp(config: FleetConfig, runtime: GatewayRuntime): 
     modelOf,
     observer: gatewayMetrics,
   });
-  const routeRequest = route({ topology: () => topology, weights, userHeader: config.gateway.user_header, modelOf, versionOf });
+  const routeRequest = route({ topology: () => topology, resolver, userHeader: config.gateway.user_header, modelOf, versionOf });
   const forward = proxy({ responseTimeoutMs: config.gateway.response_timeout_ms, pathFor: upstreamPath, observer: gatewayMetrics });
   const mirror = shadow({ pathFor: upstreamPath, observer: gatewayMetrics });
   const limitBody = bodyLimit({ maxBytes: config.gateway.body_limit_bytes });

@@ -31,6 +31,18 @@ const { MemoryRateLimitStore } = await import('./plugins/rate-limit/memory-store
 const { RedisRateLimitStore } = await import('./plugins/rate-limit/redis-store.ts');
 const { topologyUrls } = await import('./routing/fleet-topology.ts');
 const { HealthChecker } = await import('./upstream/health-checker.ts');
+const { OpenFeature } = await import('@openfeature/server-sdk');
+const { createAdminApp } = await import('./admin/admin-app.ts');
+const { MemoryFlagStore } = await import('./flags/memory-flag-store.ts');
+const { RedisFlagStore } = await import('./flags/redis-flag-store.ts');
+const { SwitchyardFlagProvider } = await import('./flags/openfeature-provider.ts');
+const { seedFlags } = await import('./flags/seed-flags.ts');
+const { localLease, redisLease } = await import('./rollout/lease.ts');
+const { RolloutController } = await import('./rollout/rollout-controller.ts');
+const { VariantStats } = await import('./rollout/variant-stats.ts');
+const { flagResolver } = await import('./routing/variant-resolver.ts');
+const { randomUUID } = await import('node:crypto');
+const { hostname } = await import('node:os');
 const { UpstreamRegistry } = await import('./upstream/upstream-pool.ts');
 
 const logger = createLogger({ service: 'switchyard-gateway', level: env.logLevel });
@@ -78,6 +90,40 @@ const memoryStore = new MemoryRateLimitStore();
 let draining = false;
 let inflight = 0;
 
+// Flags: Redis (shared, pushed to every replica) or in-process; OpenFeature evaluates them.
+const replicaId = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
+const flags = redis
+  ? await RedisFlagStore.open({
+      redis,
+      subscriber: redis.duplicate({ enableOfflineQueue: true, maxRetriesPerRequest: null }),
+      prefix: env.redisPrefix,
+      onError: () => undefined,
+    })
+  : new MemoryFlagStore();
+flags.onChange(({ model, rollout }) => {
+  gatewayMetrics.flagChanged(model, rollout.version, rollout.state);
+  logger.info({ model, version: rollout.version, by: rollout.updatedBy, weights: rollout.state.weights, kill: rollout.state.kill }, 'flags changed');
+});
+for (const model of await seedFlags(flags, config).catch((error: unknown) => {
+  logger.warn({ error: (error as Error).message }, 'could not seed flags; routing uses what the store has');
+  return [];
+})) logger.info({ model }, 'flags seeded from switchyard.yaml');
+gatewayMetrics.watchFlagStore(() => flags.status().connected);
+for (const model of flags.models()) {
+  const rollout = flags.get(model);
+  if (rollout) gatewayMetrics.flagChanged(model, rollout.version, rollout.state);
+}
+const flagDomain = `switchyard-${replicaId}`;
+await OpenFeature.setProviderAndWait(flagDomain, new SwitchyardFlagProvider(flags));
+const flagClient = OpenFeature.getClient(flagDomain);
+const stats = new VariantStats();
+const lease = redis ? redisLease(redis, `${env.redisPrefix}rollout:lease`, replicaId, 5000) : localLease(replicaId);
+const controller = new RolloutController({
+  store: flags, stats, lease, logger, tickMs: config.gateway.rollout_tick_ms,
+  onDecision: (model, decision) => gatewayMetrics.rolloutDecision(model, decision),
+});
+controller.start();
+
 const runtime = {
   registry,
   rateLimitStore: redis ? new RedisRateLimitStore(redis, env.redisPrefix) : memoryStore,
@@ -87,8 +133,26 @@ const runtime = {
   gatewayMetrics,
   serverVersion: SERVICE_VERSION,
   accepting: () => !draining,
+  resolver: () => flagResolver(flagClient),
+  stats,
+  flagStatus: () => flags.status(),
 };
 let current = createGatewayApp(config, runtime);
+let currentConfig = config;
+
+const adminApp = createAdminApp({
+  config: () => currentConfig,
+  store: flags,
+  stats,
+  leadership: async () => ({ holder: await lease.holder().catch(() => undefined), self: replicaId }),
+});
+const adminServer = serve({ port: env.adminPort ?? config.gateway.admin_port, hostname: config.gateway.admin_host, fetch: adminApp.fetch }, (info) =>
+  logger.info({ url: `http://${config.gateway.admin_host}:${info.port}`, port: info.port }, 'admin API listening'),
+);
+adminServer.on('error', (error) => {
+  logger.fatal({ err: error }, 'cannot listen (admin API)');
+  process.exit(1);
+});
 
 const health = new HealthChecker({
   upstreams: () => registry.all(),
@@ -104,8 +168,11 @@ const watcher = new ConfigWatcher({
   path: env.configPath,
   logger,
   apply: async (next) => {
-    const built = createGatewayApp(withDevKey(next, env.devKeySha256), runtime);
+    const withKey = withDevKey(next, env.devKeySha256);
+    const built = createGatewayApp(withKey, runtime);
     current = built;
+    currentConfig = withKey;
+    await seedFlags(flags, withKey).catch(() => []);
     await registry.retain(topologyUrls(built.topology));
     await health.checkAll();
   },
@@ -143,12 +210,16 @@ async function shutdown(signal: string): Promise<void> {
   setTimeout(() => process.exit(1), env.drainTimeoutMs).unref();
   watcher.stop();
   health.stop();
+  await controller.stop();
   server.close();
+  adminServer.close();
   while (inflight > 0) {
     (server as { closeIdleConnections?: () => void }).closeIdleConnections?.();
     await new Promise((r) => setTimeout(r, 50));
   }
   await registry.close();
+  await flags.close();
+  await OpenFeature.close();
   redis?.disconnect();
   await metrics.shutdown();
   await telemetry.shutdown();

@@ -7,19 +7,31 @@ import { createHash, randomUUID } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startGatewayProcess, startWorkerProcess, type ServiceProcess, type WorkerProcess } from '@switchyard/gateway/fleet/worker-process';
+import { freePort, startGatewayProcess, startWorkerProcess, type ServiceProcess, type WorkerProcess } from '@switchyard/gateway/fleet/worker-process';
 import { writeSampleRepository } from '@switchyard/model-worker/samples';
 import { stringify } from 'yaml';
 
 export const FLEET_KEY = 'sy_e2e_key_with_all_scopes';
+
+export type Gateway = ServiceProcess & { adminUrl: string };
+
+export interface FleetOverrides {
+  policies?: unknown[];
+  onRedisFailure?: 'local' | 'closed';
+  /** Replace the candidate's upstreams (e.g. with a faulty stand-in). */
+  v2Upstreams?: string[];
+  rolloutTickMs?: number;
+  /** More API keys (plain keys; their digests go into the config). */
+  extraKeys?: Array<{ id: string; key: string }>;
+}
 
 export interface Fleet {
   dir: string;
   repository: string;
   configPath: string;
   workers: { v1: WorkerProcess[]; v2: WorkerProcess[] };
-  startGateway(env?: Record<string, string>): Promise<ServiceProcess>;
-  writeConfig(overrides?: { policies?: unknown[]; onRedisFailure?: 'local' | 'closed' }): Promise<void>;
+  startGateway(env?: Record<string, string>): Promise<Gateway>;
+  writeConfig(overrides?: FleetOverrides): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -33,22 +45,27 @@ export async function startFleet(options: { v1Replicas?: number; policies?: unkn
     Promise.all([startWorkerProcess({ model: 'seed-classifier', repository, versions: [2], name: 'v2#0', env })]),
   ]);
   const configPath = join(dir, 'switchyard.yaml');
-  const gateways: ServiceProcess[] = [];
+  const gateways: Gateway[] = [];
   const redisPrefix = `switchyard-e2e:${randomUUID()}:`;
 
   const writeConfig: Fleet['writeConfig'] = async (overrides = {}) => {
     const config = {
       version: 1,
       model_repository: repository,
-      gateway: { health_interval_ms: 200, circuit_breaker: { failures: 2, cooldown_ms: 1000 } },
-      auth: { api_keys: [{ id: 'e2e', sha256: createHash('sha256').update(FLEET_KEY).digest('hex'), tenant: 'acme', scopes: ['infer:*', 'variant:override'] }] },
+      gateway: { health_interval_ms: 200, circuit_breaker: { failures: 2, cooldown_ms: 1000 }, rollout_tick_ms: overrides.rolloutTickMs ?? 200 },
+      auth: {
+        api_keys: [
+          { id: 'e2e', sha256: createHash('sha256').update(FLEET_KEY).digest('hex'), tenant: 'acme', scopes: ['infer:*', 'variant:override', 'admin'] },
+          ...(overrides.extraKeys ?? []).map(({ id, key }) => ({ id, sha256: createHash('sha256').update(key).digest('hex'), tenant: 'acme', scopes: ['infer:*'] })),
+        ],
+      },
       rate_limits: { on_redis_failure: overrides.onRedisFailure ?? 'local', policies: overrides.policies ?? options.policies ?? [] },
       models: {
         'seed-classifier': {
           stable: 'v1',
           variants: [
             { name: 'v1', version: 1, weight: 70, replicas: v1.length, upstreams: v1.map((w) => w.url) },
-            { name: 'v2', version: 2, weight: 30, replicas: 1, upstreams: v2.map((w) => w.url) },
+            { name: 'v2', version: 2, weight: 30, replicas: 1, upstreams: overrides.v2Upstreams ?? v2.map((w) => w.url) },
           ],
         },
       },
@@ -63,7 +80,9 @@ export async function startFleet(options: { v1Replicas?: number; policies?: unkn
     configPath,
     workers: { v1, v2 },
     async startGateway(extraEnv = {}) {
-      const gateway = await startGatewayProcess({ configPath, env: { LOG_LEVEL: 'warn', SWITCHYARD_REDIS_PREFIX: redisPrefix, ...extraEnv } });
+      const adminPort = await freePort();
+      const process = await startGatewayProcess({ configPath, env: { LOG_LEVEL: 'warn', SWITCHYARD_REDIS_PREFIX: redisPrefix, ADMIN_PORT: String(adminPort), ...extraEnv } });
+      const gateway = Object.assign(process, { adminUrl: `http://127.0.0.1:${adminPort}` });
       gateways.push(gateway);
       return gateway;
     },
@@ -74,6 +93,16 @@ export async function startFleet(options: { v1Replicas?: number; policies?: unkn
       await rm(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** Calls the admin API with the fleet key. */
+export async function admin(gateway: Gateway, method: string, path: string, body?: unknown): Promise<{ status: number; body: unknown }> {
+  const res = await fetch(`${gateway.adminUrl}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${FLEET_KEY}`, 'content-type': 'application/json' },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+  return { status: res.status, body: await res.json() };
 }
 
 export function inferRequest(url: string, headers: Record<string, string> = {}, path = '/v2/models/seed-classifier/infer'): Promise<Response> {

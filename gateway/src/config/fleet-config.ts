@@ -107,6 +107,11 @@ const GatewaySchema = z
     /** Header naming the end user an application calls on behalf of (sticky routing key). */
     user_header: z.string().min(1).toLowerCase().default('x-switchyard-user'),
     health_interval_ms: z.number().int().min(100).default(2000),
+    /** The admin API's port; keep it off the public network. */
+    admin_port: z.number().int().min(0).max(65535).default(8081),
+    admin_host: z.string().min(1).default('127.0.0.1'),
+    /** How often the rollout lease holder checks running plans. */
+    rollout_tick_ms: z.number().int().min(50).default(1000),
     circuit_breaker: z
       .object({
         /** Consecutive failures that open an upstream's breaker. */

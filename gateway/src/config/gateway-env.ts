@@ -8,6 +8,7 @@ const GatewayEnvSchema = z.object({
   /** Namespaces every Redis key, so fleets (and test runs) can share a Redis. */
   SWITCHYARD_REDIS_PREFIX: z.string().default('switchyard:'),
   PORT: z.coerce.number().int().min(0).max(65535).optional(),
+  ADMIN_PORT: z.coerce.number().int().min(0).max(65535).optional(),
   HOST: z.string().min(1).optional(),
   LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
   SWITCHYARD_DRAIN_TIMEOUT_MS: z.coerce.number().int().min(0).default(30_000),
@@ -20,6 +21,7 @@ export interface GatewayEnv {
   redisUrl?: string;
   redisPrefix: string;
   port?: number;
+  adminPort?: number;
   host?: string;
   logLevel: string;
   drainTimeoutMs: number;
@@ -39,6 +41,7 @@ export function readGatewayEnv(env: NodeJS.ProcessEnv): GatewayEnv {
     drainTimeoutMs: e.SWITCHYARD_DRAIN_TIMEOUT_MS,
     ...(e.REDIS_URL ? { redisUrl: e.REDIS_URL } : {}),
     ...(e.PORT !== undefined ? { port: e.PORT } : {}),
+    ...(e.ADMIN_PORT !== undefined ? { adminPort: e.ADMIN_PORT } : {}),
     ...(e.HOST ? { host: e.HOST } : {}),
     ...(e.SWITCHYARD_DEV_KEY_SHA256 ? { devKeySha256: e.SWITCHYARD_DEV_KEY_SHA256 } : {}),
   };

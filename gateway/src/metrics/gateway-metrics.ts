@@ -19,6 +19,10 @@ export class GatewayMetrics implements RateLimitObserver, ProxyObserver, ShadowO
   readonly #attempts: Counter;
   readonly #shadow: Counter;
   readonly #shadowDuration: Histogram;
+  readonly #rolloutDecisions: Counter;
+  readonly #flagEvaluations: Counter;
+  readonly #flags = new Map<string, { version: number; weights: Record<string, number>; kill: boolean; step: number }>();
+  #flagsConnected: () => boolean = () => true;
   readonly #breakers = new Map<string, BreakerState>();
   readonly #health = new Map<string, boolean>();
   #storeHealthy = true;
@@ -34,6 +38,22 @@ export class GatewayMetrics implements RateLimitObserver, ProxyObserver, ShadowO
     this.#shadowDuration = meter.createHistogram('switchyard_gateway_shadow_duration_seconds', {
       description: 'Latency of shadow copies', unit: 's', advice: { explicitBucketBoundaries: LATENCY_BUCKETS_S },
     });
+    this.#rolloutDecisions = meter.createCounter('switchyard_gateway_rollout_decisions', { description: 'Automatic rollout decisions by model and action' });
+    this.#flagEvaluations = meter.createCounter('switchyard_gateway_flag_evaluations', { description: 'Variant flag evaluations by model, variant and reason' });
+    const flagVersion = meter.createObservableGauge('switchyard_gateway_flag_version', { description: 'Version of each model\'s flags known to this replica' });
+    const weight = meter.createObservableGauge('switchyard_gateway_variant_weight', { description: 'Traffic share (percent) per variant from the flags' });
+    const kill = meter.createObservableGauge('switchyard_gateway_kill_switch', { description: '1 while a model\'s kill switch is on' });
+    const step = meter.createObservableGauge('switchyard_gateway_rollout_step', { description: 'Current step index of a model\'s rollout plan (-1 without one)' });
+    const flagsConnected = meter.createObservableGauge('switchyard_gateway_flags_connected', { description: '0 while the flag store is unreachable (flags may be stale)' });
+    meter.addBatchObservableCallback((result) => {
+      for (const [model, f] of this.#flags) {
+        result.observe(flagVersion, f.version, { model });
+        result.observe(kill, f.kill ? 1 : 0, { model });
+        result.observe(step, f.step, { model });
+        for (const [variant, w] of Object.entries(f.weights)) result.observe(weight, w, { model, variant });
+      }
+      result.observe(flagsConnected, this.#flagsConnected() ? 1 : 0);
+    }, [flagVersion, weight, kill, step, flagsConnected]);
     const breaker = meter.createObservableGauge('switchyard_gateway_circuit_breaker_state', { description: 'Per upstream: 0 closed, 1 half-open, 2 open' });
     const healthy = meter.createObservableGauge('switchyard_gateway_upstream_healthy', { description: 'Per upstream: 1 when its last health check passed' });
     const store = meter.createObservableGauge('switchyard_gateway_rate_limit_store_healthy', { description: '1 while the shared rate-limit store answers' });
@@ -65,6 +85,23 @@ export class GatewayMetrics implements RateLimitObserver, ProxyObserver, ShadowO
   shadowed(model: string, variant: string, outcome: ShadowOutcome, seconds: number): void {
     this.#shadow.add(1, { model, variant, outcome });
     this.#shadowDuration.record(seconds, { model, variant });
+  }
+
+  flagChanged(model: string, version: number, state: { weights: Record<string, number>; kill: boolean; plan?: { step: number; status: string } | undefined }): void {
+    const step = state.plan && (state.plan.status === 'running' || state.plan.status === 'paused') ? state.plan.step : -1;
+    this.#flags.set(model, { version, weights: state.weights, kill: state.kill, step });
+  }
+
+  watchFlagStore(connected: () => boolean): void {
+    this.#flagsConnected = connected;
+  }
+
+  rolloutDecision(model: string, action: string): void {
+    this.#rolloutDecisions.add(1, { model, action });
+  }
+
+  flagEvaluated(model: string, variant: string, reason: string): void {
+    this.#flagEvaluations.add(1, { model, variant, reason });
   }
 
   breakerChanged(upstream: string, state: BreakerState): void {

@@ -1,25 +1,31 @@
 /**
  * The route plugin: picks the variant that serves this request. A pinned
  * version (the v2 `versions` path) wins; then the override header, for
- * principals with the `variant:override` scope; otherwise a sticky weighted
- * split on (model, subject), where the subject is the end user named by the
- * user header, or else the authenticated principal.
+ * principals with the `variant:override` scope; otherwise the resolver
+ * (config weights or feature flags) decides from an evaluation context:
+ * targeting key = the end user named by the user header, or else the
+ * authenticated principal; tenant and subject; and request attributes sent
+ * as `x-switchyard-attr-<name>` headers.
  */
+
+const ATTRIBUTE_HEADER = 'x-switchyard-attr-';
 import { trace } from '@opentelemetry/api';
 import type { Context, MiddlewareHandler } from 'hono';
 import { GatewayError } from '../../http/gateway-error.ts';
 import { OVERRIDE_SCOPE, type Principal } from '../../principal.ts';
 import type { FleetTopology, ModelRoute, VariantRoute } from '../../routing/fleet-topology.ts';
-import { bucketOf, pickVariant } from '../../routing/sticky-split.ts';
-import type { WeightSource } from '../../routing/weight-source.ts';
+import type { RolloutContext } from '../../flags/evaluate-rollout.ts';
+import type { VariantResolver } from '../../routing/variant-resolver.ts';
 
 export const VARIANT_HEADER = 'x-switchyard-variant';
 
 export interface RouteDecision {
   model: ModelRoute;
   variant: VariantRoute;
-  /** Why this variant: `pinned`, `override` or `split`. */
+  /** Why this variant: `pinned`, `override` or `split` (decided by the resolver). */
   reason: 'pinned' | 'override' | 'split';
+  /** The resolver's reason (OpenFeature terms) for split decisions. */
+  flagReason?: string;
 }
 
 declare module 'hono' {
@@ -30,7 +36,7 @@ declare module 'hono' {
 
 export interface RouteOptions {
   topology: () => FleetTopology;
-  weights: WeightSource;
+  resolver: VariantResolver;
   /** Header carrying the end user's id. Default `x-switchyard-user`. */
   userHeader?: string;
   modelOf: (c: Context) => string | undefined;
@@ -39,9 +45,21 @@ export interface RouteOptions {
 }
 
 export function route(options: RouteOptions): MiddlewareHandler {
-  const { topology, weights, userHeader = 'x-switchyard-user', modelOf, versionOf } = options;
+  const { topology, resolver, userHeader = 'x-switchyard-user', modelOf, versionOf } = options;
 
-  function choose(c: Context, model: ModelRoute): RouteDecision {
+  function contextOf(c: Context, principal: Principal | undefined): RolloutContext {
+    const context: RolloutContext = { targetingKey: c.req.header(userHeader) || principal?.subject || 'anonymous' };
+    if (principal) {
+      context.subject = principal.subject;
+      context.tenant = principal.tenant;
+    }
+    for (const [name, value] of Object.entries(c.req.header())) {
+      if (name.startsWith(ATTRIBUTE_HEADER) && name.length > ATTRIBUTE_HEADER.length) context[name.slice(ATTRIBUTE_HEADER.length)] = value;
+    }
+    return context;
+  }
+
+  async function choose(c: Context, model: ModelRoute): Promise<RouteDecision> {
     const pinned = versionOf(c);
     if (pinned !== undefined) {
       const variant = [...model.variants.values()].find((v) => String(v.version) === pinned);
@@ -58,19 +76,23 @@ export function route(options: RouteOptions): MiddlewareHandler {
       if (!variant) throw new GatewayError(400, `model '${model.name}' has no variant '${requested}' (has ${[...model.variants.keys()].join(', ')})`);
       return { model, variant, reason: 'override' };
     }
-    const split = weights.weights(model.name);
-    const subject = c.req.header(userHeader) || principal?.subject || 'anonymous';
-    const name = split ? pickVariant(split.variants, split.stable, bucketOf(model.name, subject)) : model.stable;
-    const variant = model.variants.get(name) ?? model.variants.get(model.stable);
-    if (!variant) throw new GatewayError(503, `model '${model.name}' has no variant '${name}' configured`);
-    return { model, variant, reason: 'split' };
+    const resolution = await resolver.resolve(model.name, model.stable, contextOf(c, principal));
+    const variant = model.variants.get(resolution.variant) ?? model.variants.get(model.stable);
+    if (!variant) throw new GatewayError(503, `model '${model.name}' has no variant '${resolution.variant}' configured`);
+    trace.getActiveSpan()?.addEvent('flag evaluation', {
+      'feature_flag.key': `variant.${model.name}`,
+      'feature_flag.variant': variant.name,
+      'feature_flag.evaluation.reason': resolution.reason,
+      ...(resolution.flagVersion !== undefined ? { 'switchyard.flag_version': resolution.flagVersion } : {}),
+    });
+    return { model, variant, reason: 'split', flagReason: resolution.reason };
   }
 
   return async function routeMiddleware(c, next) {
     const name = modelOf(c);
     const model = name === undefined ? undefined : topology().get(name);
     if (!model) throw new GatewayError(404, `unknown model '${name ?? ''}'`);
-    const decision = choose(c, model);
+    const decision = await choose(c, model);
     c.set('route', decision);
     trace.getActiveSpan()?.setAttributes({
       'switchyard.model': model.name,

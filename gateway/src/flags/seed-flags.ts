@@ -1,0 +1,32 @@
+/**
+ * First start: a model without flags gets a rollout state from
+ * `switchyard.yaml` (its weights and stable variant). From then on the flag
+ * store, not the file, decides run-time traffic.
+ */
+import type { FleetConfig } from '../config/fleet-config.ts';
+import { VersionConflictError, type FlagStore } from './flag-store.ts';
+import { RolloutStateSchema, type RolloutState } from './rollout-state.ts';
+
+export function stateFromConfig(model: FleetConfig['models'][string]): RolloutState {
+  const candidate = model.variants.find((v) => v.name !== model.stable)?.name;
+  return RolloutStateSchema.parse({
+    stable: model.stable,
+    ...(candidate ? { candidate } : {}),
+    weights: Object.fromEntries(model.variants.map((v) => [v.name, v.weight])),
+  });
+}
+
+/** Seeds every configured model that has no flags yet; returns the seeded names. */
+export async function seedFlags(store: FlagStore, config: FleetConfig): Promise<string[]> {
+  const seeded: string[] = [];
+  for (const [name, model] of Object.entries(config.models)) {
+    if (store.get(name)) continue;
+    try {
+      await store.set(name, stateFromConfig(model), 0, 'switchyard.yaml', 'seeded from switchyard.yaml');
+      seeded.push(name);
+    } catch (error) {
+      if (!(error instanceof VersionConflictError)) throw error; // another replica seeded it first
+    }
+  }
+  return seeded;
+}
