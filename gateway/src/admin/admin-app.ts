@@ -149,7 +149,11 @@ export function createAdminApp(options: AdminAppOptions): Hono {
     const config = options.config();
     return c.json(Object.fromEntries(Object.entries(config.models).map(([model, spec]) => [
       model,
-      Object.fromEntries(spec.variants.map((v) => [v.name, stats.summary(model, v.name, since)])),
+      Object.fromEntries(spec.variants.map((v) => {
+        const summary = stats.summary(model, v.name, since);
+        const ms = (x: number) => (Number.isNaN(x) ? null : Math.round(x * 1000) / 1000);
+        return [v.name, { ...summary, p50Ms: ms(summary.p50Ms), p99Ms: ms(summary.p99Ms) }];
+      })),
     ])));
   });
   return app;

@@ -97,9 +97,10 @@ try {
   console.log(`
 Switchyard fleet is running.
   gateway:  ${gateway.url}
+  admin:    http://${config.gateway.admin_host}:${config.gateway.admin_port}   (npm run switchyard -- status)
   models:   ${Object.keys(config.models).join(', ')}
   dev key:  ${devKey.key}   (also in ${devKey.path}; valid until the fleet stops)
-  redis:    ${process.env.REDIS_URL ?? 'none (rate limits are in-process)'}
+  redis:    ${process.env.REDIS_URL ?? 'none (flags and rate limits are in-process)'}
 
 Try:
   ${example}
