@@ -1,10 +1,14 @@
+import { execFileSync } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
+import { fileURLToPath } from 'node:url';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { admin, inferRequest, startFleet, type Fleet, type Gateway } from '../src/fleet-fixture.ts';
+import { admin, FLEET_KEY, inferRequest, startFleet, type Fleet, type Gateway } from '../src/fleet-fixture.ts';
 import { startPrivateRedis, type PrivateRedis } from '../src/private-redis.ts';
 
 const SHARED_REDIS = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+const TSX = fileURLToPath(new URL('../../node_modules/tsx/dist/loader.mjs', import.meta.url));
+const SWITCHYARD_CLI = fileURLToPath(new URL('../../gateway/src/cli/switchyard.ts', import.meta.url));
 
 interface FlagView { version: number; updated_by: string; state: { stable: string; candidate?: string; weights: Record<string, number>; kill: boolean; plan?: { status: string; step: number; reason?: string } } }
 interface AuditView { version: number; actor: string; reason: string; old: unknown; new: { weights: Record<string, number> } }
@@ -126,11 +130,23 @@ describe('feature flags across gateway replicas (real Redis)', () => {
     expect((await flags(b)).version).toBe(before.version);
   });
 
+  it('operates flags from the switchyard CLI', async () => {
+    const cli = (...args: string[]) =>
+      execFileSync(process.execPath, ['--import', TSX, SWITCHYARD_CLI, ...args], { env: { ...process.env, SWITCHYARD_ADMIN_URL: a.adminUrl, SWITCHYARD_ADMIN_KEY: FLEET_KEY }, encoding: 'utf8' });
+    expect(cli('rollout', 'seed-classifier', '--candidate', '40%')).toMatch(/seed-classifier\s+\d+\s+v1\s+v2\s+v1=60% v2=40%/);
+    const status = JSON.parse(cli('status', '--json')) as { flags: Record<string, FlagView>; status: { flags: { connected: boolean } } };
+    expect(status.flags['seed-classifier']?.state.weights).toEqual({ v1: 60, v2: 40 });
+    expect(status.status.flags.connected).toBe(true);
+    expect(cli('history', 'seed-classifier', '--limit', '1')).toMatch(/e2e\s+candidate v2 set to 40%/);
+    await eventually(() => flags(b), (f) => f.state.weights.v2 === 40);
+  });
+
   it('records who changed what in the audit history', async () => {
     const history = (await admin(b, 'GET', '/admin/history/seed-classifier?limit=5')).body as AuditView[];
     expect(history.length).toBe(5);
     expect(history[0]?.actor).toBe('e2e');
-    expect(history[0]?.reason).toBe('kill switch off');
+    expect(history[0]?.reason).toBe('candidate v2 set to 40%');
+    expect(history[1]?.reason).toBe('kill switch off');
     expect(history[0]?.version).toBeGreaterThan(history[1]?.version ?? Infinity);
   });
 });
