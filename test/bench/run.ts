@@ -11,6 +11,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { hasSampleModels, writeSampleRepository } from '@switchyard/model-worker/samples';
+import { benchFlags, type FlagRow } from './flags-bench.ts';
 import { benchGateway, type GatewayRow } from './gateway-bench.ts';
 import { benchWorker, type WorkerRow } from './worker-bench.ts';
 
@@ -19,14 +20,15 @@ const repository = resolve(process.env.SWITCHYARD_MODEL_REPOSITORY ?? join(ROOT,
 const durationS = Number(process.env.BENCH_DURATION_S ?? 5);
 const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const { values } = parseArgs({ options: { only: { type: 'string' } } });
-const sections = values.only ? [values.only] : ['worker', 'gateway'];
+const sections = values.only ? [values.only] : ['worker', 'gateway', 'flags'];
 
-type Row = (WorkerRow | GatewayRow) & { section: string };
+type Row = (WorkerRow | GatewayRow | FlagRow) & { section: string };
 const rows: Row[] = [];
-const record = (section: string) => (row: WorkerRow | GatewayRow): void => {
+const record = (section: string) => (row: WorkerRow | GatewayRow | FlagRow): void => {
   rows.push({ section, ...row });
   const cpu = 'gatewayCpuSecondsPer1000' in row && row.gatewayCpuSecondsPer1000 !== undefined ? `, gateway CPU ${row.gatewayCpuSecondsPer1000.toFixed(3)} s/1000 req` : '';
-  console.log(`  ${row.scenario} @${row.concurrency}: ${row.rowsPerSecond.toFixed(0)} rows/s, p50 ${row.p50Ms.toFixed(3)} ms, p99 ${row.p99Ms.toFixed(3)} ms, errors ${row.errors}${cpu}`);
+  const op = 'microsPerOp' in row && row.microsPerOp !== undefined ? `, ${row.microsPerOp.toFixed(3)} µs per evaluation` : '';
+  console.log(`  ${row.scenario} @${row.concurrency}: ${row.rowsPerSecond.toFixed(0)} per s, p50 ${row.p50Ms.toFixed(3)} ms, p99 ${row.p99Ms.toFixed(3)} ms, errors ${row.errors}${cpu}${op}`);
 };
 
 if (!hasSampleModels(repository)) {
@@ -38,6 +40,11 @@ if (sections.includes('worker')) await benchWorker(repository, durationS, record
 if (sections.includes('gateway')) {
   console.log('seed-classifier: direct vs through the gateway (auth + Redis rate limits + routing)');
   await benchGateway(repository, durationS, redisUrl, record('gateway'));
+}
+
+if (sections.includes('flags')) {
+  console.log('flags: evaluation cost and propagation across two replicas (Redis)');
+  await benchFlags(redisUrl, record('flags'));
 }
 
 const find = (section: string, scenario: string, concurrency: number) => rows.find((r) => r.section === section && r.scenario === scenario && r.concurrency === concurrency);
@@ -53,12 +60,20 @@ if (sections.includes('gateway')) {
   }
   ratios.gatewayAddedP50Ms = (find('gateway', 'latency probe: gateway', 1)?.p50Ms ?? NaN) - (find('gateway', 'latency probe: direct', 1)?.p50Ms ?? NaN);
 }
+if (sections.includes('flags')) {
+  const propagation = find('flags', 'flag change propagation A → B (200 changes)', 1);
+  ratios.flagPropagationP50Ms = propagation?.p50Ms ?? NaN;
+  ratios.flagPropagationP99Ms = propagation?.p99Ms ?? NaN;
+  ratios.flagEvaluationMicros = (find('flags', 'flag evaluation: OpenFeature client (gateway path)', 1) as FlagRow | undefined)?.microsPerOp ?? NaN;
+}
 
-console.log('\n| section | scenario | concurrency | rows/s | p50 ms | p99 ms | errors | gateway CPU s / 1000 req |');
-console.log('|---|---|---:|---:|---:|---:|---:|---:|');
+console.log('\n| section | scenario | concurrency | rows/s (or ops/s) | p50 ms | p99 ms | errors | gateway CPU s / 1000 req | µs / evaluation |');
+console.log('|---|---|---:|---:|---:|---:|---:|---:|---:|');
 for (const r of rows) {
   const cpu = 'gatewayCpuSecondsPer1000' in r && r.gatewayCpuSecondsPer1000 !== undefined ? r.gatewayCpuSecondsPer1000.toFixed(3) : '';
-  console.log(`| ${r.section} | ${r.scenario} | ${r.concurrency} | ${r.rowsPerSecond.toFixed(0)} | ${r.p50Ms.toFixed(3)} | ${r.p99Ms.toFixed(3)} | ${r.errors} | ${cpu} |`);
+  const op = 'microsPerOp' in r && r.microsPerOp !== undefined ? r.microsPerOp.toFixed(3) : '';
+  const ms = (v: number) => (Number.isNaN(v) ? '' : v.toFixed(3));
+  console.log(`| ${r.section} | ${r.scenario} | ${r.concurrency} | ${r.rowsPerSecond.toFixed(0)} | ${ms(r.p50Ms)} | ${ms(r.p99Ms)} | ${r.errors} | ${cpu} | ${op} |`);
 }
 console.log('');
 const targets: Record<string, string> = {
@@ -67,6 +82,9 @@ const targets: Record<string, string> = {
   gatewayVsDirectThroughputAt1: '×',
   gatewayVsDirectThroughputAt32: '× (target ≥ 0.8×)',
   gatewayAddedP50Ms: ' ms (target ≤ 0.5 ms)',
+  flagPropagationP50Ms: ' ms',
+  flagPropagationP99Ms: ' ms (target ≤ 100 ms)',
+  flagEvaluationMicros: ' µs',
 };
 for (const [name, value] of Object.entries(ratios)) console.log(`${name} = ${value.toFixed(3)}${targets[name] ?? ''}`);
 

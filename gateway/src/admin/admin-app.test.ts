@@ -1,0 +1,103 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { parseFleetConfig } from '../config/load-fleet-config.ts';
+import { MemoryFlagStore } from '../flags/memory-flag-store.ts';
+import { seedFlags } from '../flags/seed-flags.ts';
+import { VariantStats } from '../rollout/variant-stats.ts';
+import { sha256 } from '../testing/gateway-harness.ts';
+import { createAdminApp } from './admin-app.ts';
+
+const ADMIN_KEY = 'sy_admin_key';
+const APP_KEY = 'sy_app_key';
+const config = parseFleetConfig(
+  {
+    version: 1,
+    auth: {
+      api_keys: [
+        { id: 'ops', sha256: sha256(ADMIN_KEY), tenant: 'acme', scopes: ['admin'] },
+        { id: 'app', sha256: sha256(APP_KEY), tenant: 'acme', scopes: ['infer:*'] },
+      ],
+    },
+    models: { m: { stable: 'v1', variants: [{ name: 'v1', version: 1, weight: 90, port: 9990 }, { name: 'v2', version: 2, weight: 10, port: 9991 }] } },
+  },
+  'test',
+);
+
+async function adminApp() {
+  const store = new MemoryFlagStore();
+  await seedFlags(store, config);
+  const app = createAdminApp({ config: () => config, store, stats: new VariantStats(), leadership: () => Promise.resolve({ holder: 'me', self: 'me' }) });
+  const call = (method: string, path: string, body?: unknown, key = ADMIN_KEY) =>
+    app.request(path, { method, headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, ...(body === undefined ? {} : { body: typeof body === 'string' ? body : JSON.stringify(body) }) });
+  return { app, store, call };
+}
+
+describe('admin API', () => {
+  it('answers 401 without a key and 403 for a key without the admin scope', async () => {
+    const { app, call } = await adminApp();
+    expect((await app.request('/admin/flags')).status).toBe(401);
+    const forbidden = await call('GET', '/admin/flags', undefined, APP_KEY);
+    expect(forbidden.status).toBe(403);
+    expect(await forbidden.json()).toEqual({ error: "the admin API needs the scope 'admin'" });
+  });
+
+  it('sets a candidate share, drives a plan by hand, and keeps an audit trail', async () => {
+    const { call, store } = await adminApp();
+    expect((await call('POST', '/admin/rollouts/m/weights', { percent: 5 })).status).toBe(200);
+    expect(store.get('m')?.state.weights).toEqual({ v1: 95, v2: 5 });
+    expect((await call('POST', '/admin/rollouts/m/start', { steps: [5, 100], interval_seconds: 30 })).status).toBe(200);
+    expect((await call('POST', '/admin/rollouts/m/pause')).status).toBe(200);
+    expect((await call('POST', '/admin/rollouts/m/pause')).status).toBe(400);
+    expect((await call('POST', '/admin/rollouts/m/resume')).status).toBe(200);
+    expect((await call('POST', '/admin/rollouts/m/rollback')).status).toBe(200);
+    expect(store.get('m')?.state).toMatchObject({ weights: { v1: 100, v2: 0 }, plan: { status: 'rolled_back' } });
+    const history = (await (await call('GET', '/admin/history/m')).json()) as Array<{ actor: string; reason: string }>;
+    expect(history.map((h) => h.reason)).toEqual([
+      'rolled back by an operator', 'rollout resumed', 'rollout paused', 'rollout of v2 started', 'candidate v2 set to 5%', 'seeded from switchyard.yaml',
+    ]);
+    expect(history[0]?.actor).toBe('ops');
+  });
+
+  it('refuses invalid changes with 400 and a message, leaving the flags as they were', async () => {
+    const { call, store } = await adminApp();
+    const before = store.get('m');
+    const cases: Array<[string, string, unknown, RegExp]> = [
+      ['PUT', '/admin/flags/m', { state: { stable: 'v1', weights: { v1: 50 } } }, /weights must sum to 100/],
+      ['PUT', '/admin/flags/m', { state: { stable: 'v1', weights: { v1: 50, v3: 50 } } }, /'v3' is not a variant/],
+      ['PUT', '/admin/flags/m', { nope: 1 }, /Unrecognized key/],
+      ['POST', '/admin/rollouts/m/weights', { percent: 120 }, /percent/],
+      ['POST', '/admin/rollouts/m/start', { steps: [50, 10] }, /strictly ascending/],
+      ['POST', '/admin/flags/m/kill', { on: 'yes' }, /on/],
+      ['POST', '/admin/rollouts/m/weights', '{not json', /malformed JSON/],
+    ];
+    for (const [method, path, body, message] of cases) {
+      const res = await call(method, path, body);
+      expect(res.status, `${method} ${path} ${JSON.stringify(body)}`).toBe(400);
+      expect(((await res.json()) as { error: string }).error).toMatch(message);
+    }
+    expect((await call('GET', '/admin/flags/nope')).status).toBe(404);
+    expect(store.get('m')).toEqual(before);
+  });
+
+  it('never answers 5xx to fuzzed payloads', async () => {
+    const { call } = await adminApp();
+    const paths = fc.constantFrom(
+      ['PUT', '/admin/flags/m'], ['POST', '/admin/flags/m/kill'], ['POST', '/admin/rollouts/m/weights'], ['POST', '/admin/rollouts/m/start'],
+      ['POST', '/admin/rollouts/m/promote'], ['POST', '/admin/rollouts/m/pause'], ['POST', '/admin/rollouts/x/start'], ['GET', '/admin/history/m?limit=abc'],
+    );
+    const body = fc.oneof(
+      fc.jsonValue(),
+      fc.record({ state: fc.jsonValue(), expected_version: fc.oneof(fc.integer(), fc.string()) }, { requiredKeys: [] }),
+      fc.record({ candidate: fc.oneof(fc.constantFrom('v1', 'v2'), fc.string()), percent: fc.oneof(fc.double(), fc.integer()), steps: fc.array(fc.integer({ min: -10, max: 120 })), interval_seconds: fc.double() }, { requiredKeys: [] }),
+      fc.string(),
+    );
+    await fc.assert(
+      fc.asyncProperty(paths, body, async ([method = 'GET', path = '/'], payload) => {
+        const res = await call(method, path, method === 'GET' ? undefined : payload);
+        expect(res.status, `${method} ${path} ${JSON.stringify(payload)}`).toBeLessThan(500);
+        expect(typeof ((await res.json()) as { error?: unknown }).error === 'string' || res.status < 400).toBe(true);
+      }),
+      { numRuns: 500 },
+    );
+  });
+});
