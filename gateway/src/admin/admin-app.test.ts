@@ -56,6 +56,8 @@ describe('admin API', () => {
       'rolled back by an operator', 'rollout resumed', 'rollout paused', 'rollout of v2 started', 'candidate v2 set to 5%', 'seeded from switchyard.yaml',
     ]);
     expect(history[0]?.actor).toBe('ops');
+    expect((await call('POST', '/admin/flags/m/reset')).status).toBe(200);
+    expect(store.get('m')?.state).toEqual({ stable: 'v1', candidate: 'v2', weights: { v1: 90, v2: 10 }, allow: { subjects: [], tenants: [] }, deny: { subjects: [], tenants: [] }, rules: [], kill: false });
   });
 
   it('refuses invalid changes with 400 and a message, leaving the flags as they were', async () => {

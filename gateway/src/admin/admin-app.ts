@@ -10,6 +10,7 @@ import { z } from 'zod';
 import type { FleetConfig } from '../config/fleet-config.ts';
 import { VersionConflictError, type FlagStore } from '../flags/flag-store.ts';
 import { checkVariants, RolloutStateSchema, type RolloutState, type StoredRollout } from '../flags/rollout-state.ts';
+import { stateFromConfig } from '../flags/seed-flags.ts';
 import { GatewayError } from '../http/gateway-error.ts';
 import { auth } from '../plugins/auth/index.ts';
 import { RolloutError, pausePlan, promote, resumePlan, rollback, setKill, startPlan, withCandidateShare } from '../rollout/rollout-operations.ts';
@@ -110,6 +111,12 @@ export function createAdminApp(options: AdminAppOptions): Hono {
     const { on } = z.object({ on: z.boolean() }).strict().parse(await jsonBody(c));
     const base = current(model);
     return write(c, model, variants, base, setKill(base.state, on), on ? 'kill switch on' : 'kill switch off');
+  });
+  app.post('/admin/flags/:model/reset', async (c) => {
+    const { model, variants } = modelParam(c);
+    const spec = options.config().models[model];
+    if (!spec) throw new GatewayError(404, `unknown model '${model}'`);
+    return write(c, model, variants, store.get(model), stateFromConfig(spec), 'reset to switchyard.yaml');
   });
   app.post('/admin/rollouts/:model/weights', async (c) => {
     const { model, variants } = modelParam(c);

@@ -7,7 +7,7 @@
  *   rollout <model> --candidate 10% [--variant v2]          set the candidate's share now
  *   rollout <model> --plan 5,25,50,100 [--interval 60] [--variant v2]   start automatic rollout
  *   pause|resume|promote|rollback <model>
- *   flags get [<model>] | flags set <model> <state.json> | flags kill <model> on|off
+ *   flags get [<model>] | flags set <model> <state.json> | flags kill <model> on|off | flags reset <model>
  *   history <model> [--limit 20]
  *   stats [--window 60]
  *
@@ -109,11 +109,14 @@ try {
         const state = JSON.parse(readFileSync(need('a state file', extra), 'utf8')) as unknown;
         const f = await client.call<FlagView>('PUT', `/admin/flags/${need('model', name)}`, { state });
         out(f, () => table([flagRow(name, f)]));
+      } else if (action === 'reset') {
+        const f = await client.call<FlagView>('POST', `/admin/flags/${need('model', name)}/reset`);
+        out(f, () => table([flagRow(name, f)]));
       } else if (action === 'kill') {
         const f = await client.call<FlagView>('POST', `/admin/flags/${need('model', name)}/kill`, { on: extra === 'on' });
         out(f, () => table([flagRow(name, f)]));
       } else {
-        throw new AdminError('flags: use get, set or kill');
+        throw new AdminError('flags: use get, set, kill or reset');
       }
       break;
     }
