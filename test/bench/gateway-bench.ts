@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startGatewayProcess, startWorkerProcess } from '@switchyard/gateway/fleet/worker-process';
 import { stringify } from 'yaml';
+import { deleteKeys } from '../src/fleet-fixture.ts';
 import { measureHttp } from './http-load.ts';
 import { probeLatency } from './latency-probe.ts';
 import type { Measurement } from './measurement.ts';
@@ -35,10 +36,8 @@ export async function benchGateway(repository: string, durationS: number, redisU
     rate_limits: { policies: [{ name: 'tenant', per: 'tenant', rate: 1e6, burst: 1e6 }, { name: 'key', per: 'api_key', rate: 1e6, burst: 1e6 }] },
     models: { 'seed-classifier': { stable: 'v1', variants: [{ name: 'v1', version: 1, weight: 100, upstreams: [worker.url] }] } },
   }));
-  const gateway = await startGatewayProcess({
-    configPath,
-    env: { LOG_LEVEL: 'warn', REDIS_URL: redisUrl, SWITCHYARD_REDIS_PREFIX: `switchyard-bench:${randomUUID()}:` },
-  });
+  const redisPrefix = `switchyard-bench:${randomUUID()}:`;
+  const gateway = await startGatewayProcess({ configPath, env: { LOG_LEVEL: 'warn', REDIS_URL: redisUrl, SWITCHYARD_REDIS_PREFIX: redisPrefix } });
   for (let i = 0; i < 100 && (await fetch(`${gateway.url}/v2/health/ready`)).status !== 200; i++) await new Promise((r) => setTimeout(r, 100));
 
   const direct = `${worker.url}/v2/models/seed-classifier/versions/1/infer`;
@@ -62,5 +61,6 @@ export async function benchGateway(repository: string, durationS: number, redisU
     await gateway.stop();
     await worker.stop();
     await rm(dir, { recursive: true, force: true });
+    await deleteKeys(redisUrl, redisPrefix);
   }
 }

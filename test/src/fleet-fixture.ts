@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort, startGatewayProcess, startWorkerProcess, type ServiceProcess, type WorkerProcess } from '@switchyard/gateway/fleet/worker-process';
 import { writeSampleRepository } from '@switchyard/model-worker/samples';
+import { Redis } from 'ioredis';
 import { stringify } from 'yaml';
 
 export const FLEET_KEY = 'sy_e2e_key_with_all_scopes';
@@ -33,6 +34,20 @@ export interface Fleet {
   startGateway(env?: Record<string, string>): Promise<Gateway>;
   writeConfig(overrides?: FleetOverrides): Promise<void>;
   close(): Promise<void>;
+}
+
+/** Removes a run's keys (flags, audit, limits) from the shared Redis; a no-op if it is unreachable. */
+export async function deleteKeys(url: string, prefix: string): Promise<void> {
+  const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 1, enableOfflineQueue: false });
+  try {
+    await redis.connect();
+    const keys = await redis.keys(`${prefix}*`);
+    if (keys.length) await redis.del(...keys);
+  } catch {
+    // Nothing to clean where there is no Redis.
+  } finally {
+    redis.disconnect();
+  }
 }
 
 export async function startFleet(options: { v1Replicas?: number; policies?: unknown[] } = {}): Promise<Fleet> {
@@ -91,6 +106,7 @@ export async function startFleet(options: { v1Replicas?: number; policies?: unkn
       await Promise.all(gateways.map((g) => g.stop()));
       await Promise.all([...v1, ...v2].map((w) => w.stop()));
       await rm(dir, { recursive: true, force: true });
+      await deleteKeys(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', redisPrefix);
     },
   };
 }
