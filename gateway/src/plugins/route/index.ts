@@ -53,8 +53,11 @@ export function route(options: RouteOptions): MiddlewareHandler {
       context.subject = principal.subject;
       context.tenant = principal.tenant;
     }
-    for (const [name, value] of Object.entries(c.req.header())) {
-      if (name.startsWith(ATTRIBUTE_HEADER) && name.length > ATTRIBUTE_HEADER.length) context[name.slice(ATTRIBUTE_HEADER.length)] = value;
+    // On Node the adapter's raw header object is read directly; elsewhere the standard Headers.
+    const raw = (c.env as { incoming?: { headers: Record<string, string | string[] | undefined> } } | undefined)?.incoming?.headers;
+    const entries: Iterable<[string, string | string[] | undefined]> = raw ? Object.entries(raw) : c.req.raw.headers.entries();
+    for (const [name, value] of entries) {
+      if (typeof value === 'string' && name.startsWith(ATTRIBUTE_HEADER) && name.length > ATTRIBUTE_HEADER.length) context[name.slice(ATTRIBUTE_HEADER.length)] = value;
     }
     return context;
   }
