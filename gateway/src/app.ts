@@ -95,7 +95,7 @@ export function createGatewayApp(config: FleetConfig, runtime: GatewayRuntime): 
       }
       const line = { request_id: c.get('requestId'), model, variant, status, duration_ms: Math.round(seconds * 1e6) / 1e3, subject: c.get('principal')?.subject };
       if (status >= 500) logger.warn(line, 'request failed');
-      else logger.debug(line, 'request served');
+      else logger.info(line, 'request served');
     }
   };
 

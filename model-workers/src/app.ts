@@ -107,7 +107,7 @@ export function createWorkerApp(options: WorkerAppOptions): Hono {
       const line = { request_id: c.req.header('x-request-id'), model: host.modelName, version, status, duration_ms: Math.round(seconds * 1e6) / 1e3 };
       if (status >= 500) logger.error(line, 'inference failed');
       else if (status >= 400) logger.info(line, 'inference rejected');
-      else logger.debug(line, 'inference served');
+      else logger.info(line, 'inference served');
     }
   };
 

@@ -21,7 +21,12 @@ try {
 const telemetry = startTelemetry({
   serviceName: 'switchyard-model-worker',
   serviceVersion: SERVICE_VERSION,
-  attributes: { 'switchyard.model': env.model },
+  attributes: {
+    'switchyard.model': env.model,
+    ...(env.versions ? { 'switchyard.model_versions': env.versions.join(',') } : {}),
+    ...(env.variant ? { 'switchyard.variant': env.variant } : {}),
+    ...(env.pool ? { 'switchyard.pool': env.pool } : {}),
+  },
 });
 
 const [{ serve }, { createLogger }, { createMetricsRegistry }, { createWorkerApp }, { ModelHost }, { loadModel }, { WorkerMetrics }] =

@@ -7,13 +7,16 @@
  */
 import { diag, DiagConsoleLogger, DiagLogLevel, propagation } from '@opentelemetry/api';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
+import { hostname } from 'node:os';
 import { resourceFromAttributes } from '@opentelemetry/resources';
+import { IORedisInstrumentation } from '@opentelemetry/instrumentation-ioredis';
+import { UndiciInstrumentation } from '@opentelemetry/instrumentation-undici';
 import { NodeSDK } from '@opentelemetry/sdk-node';
 
 export interface TelemetryOptions {
   serviceName: string;
   serviceVersion: string;
-  /** Extra resource attributes, e.g. `switchyard.model`. */
+  /** Extra resource attributes, e.g. `switchyard.model`, `switchyard.variant`, `switchyard.pool`. */
   attributes?: Record<string, string>;
   /** The environment to read `OTEL_*` variables from. Default `process.env`. */
   env?: NodeJS.ProcessEnv;
@@ -48,10 +51,11 @@ export function startTelemetry(options: TelemetryOptions): Telemetry {
   }
   const sdk = new NodeSDK({
     serviceName: env.OTEL_SERVICE_NAME ?? serviceName,
-    resource: resourceFromAttributes({ 'service.version': serviceVersion, ...attributes }),
+    resource: resourceFromAttributes({ 'service.version': serviceVersion, 'service.instance.id': `${hostname()}:${process.pid}`, ...attributes }),
     metricReaders: [],
     logRecordProcessors: [],
-    instrumentations: [],
+    // Outgoing HTTP through undici (gateway → worker) and Redis calls; server spans come from our middleware.
+    instrumentations: [new UndiciInstrumentation(), new IORedisInstrumentation({ requireParentSpan: true })],
   });
   sdk.start();
 

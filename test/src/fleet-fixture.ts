@@ -50,11 +50,11 @@ export async function deleteKeys(url: string, prefix: string): Promise<void> {
   }
 }
 
-export async function startFleet(options: { v1Replicas?: number; policies?: unknown[] } = {}): Promise<Fleet> {
+export async function startFleet(options: { v1Replicas?: number; policies?: unknown[]; workerEnv?: Record<string, string> } = {}): Promise<Fleet> {
   const dir = await mkdtemp(join(tmpdir(), 'switchyard-fleet-'));
   const repository = join(dir, 'models');
   await writeSampleRepository(repository, { models: ['seed-classifier'] });
-  const env = { LOG_LEVEL: 'warn' };
+  const env = { LOG_LEVEL: 'warn', ...options.workerEnv };
   const [v1, v2] = await Promise.all([
     Promise.all(Array.from({ length: options.v1Replicas ?? 2 }, (_, i) => startWorkerProcess({ model: 'seed-classifier', repository, versions: [1], name: `v1#${i}`, env }))),
     Promise.all([startWorkerProcess({ model: 'seed-classifier', repository, versions: [2], name: 'v2#0', env })]),

@@ -66,7 +66,7 @@ try {
           start: () =>
             startWorkerProcess({
               model, repository, versions: [variant.version], name, port: Number(new URL(url).port),
-              env: { LOG_LEVEL: logLevel }, onLine: prefixed(name),
+              env: { LOG_LEVEL: logLevel, SWITCHYARD_VARIANT: variant.name, SWITCHYARD_POOL: variant.pool }, onLine: prefixed(name),
             }),
         });
         supervisors.push(supervisor);

@@ -13,6 +13,9 @@ const WorkerEnvSchema = z.object({
   HOST: z.string().min(1).default('0.0.0.0'),
   SWITCHYARD_MAX_BODY_BYTES: z.coerce.number().int().min(1024).default(16 * 1024 * 1024),
   SWITCHYARD_DRAIN_TIMEOUT_MS: z.coerce.number().int().min(0).default(30_000),
+  /** Where this worker sits in the fleet, for telemetry resource attributes. */
+  SWITCHYARD_VARIANT: z.string().min(1).optional(),
+  SWITCHYARD_POOL: z.enum(['cpu', 'gpu']).optional(),
   LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
 });
 
@@ -26,6 +29,8 @@ export interface WorkerEnv {
   maxBodyBytes: number;
   drainTimeoutMs: number;
   logLevel: string;
+  variant?: string;
+  pool?: string;
 }
 
 /** @throws Error listing every invalid variable. */
@@ -44,5 +49,7 @@ export function readWorkerEnv(env: NodeJS.ProcessEnv): WorkerEnv {
     maxBodyBytes: e.SWITCHYARD_MAX_BODY_BYTES,
     drainTimeoutMs: e.SWITCHYARD_DRAIN_TIMEOUT_MS,
     logLevel: e.LOG_LEVEL,
+    ...(e.SWITCHYARD_VARIANT ? { variant: e.SWITCHYARD_VARIANT } : {}),
+    ...(e.SWITCHYARD_POOL ? { pool: e.SWITCHYARD_POOL } : {}),
   };
 }

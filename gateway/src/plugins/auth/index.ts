@@ -4,6 +4,7 @@
  * credentials are a 401 with `WWW-Authenticate`; a principal without the
  * model's `infer:` scope is a 403. Credentials are never echoed or logged.
  */
+import { trace } from '@opentelemetry/api';
 import type { Context, MiddlewareHandler } from 'hono';
 import type { ApiKeyConfig, JwtConfig } from '../../config/fleet-config.ts';
 import { GatewayError } from '../../http/gateway-error.ts';
@@ -61,7 +62,15 @@ export function auth(options: AuthOptions): MiddlewareHandler {
   }
 
   return async function authMiddleware(c, next) {
-    const principal = await authenticate(c);
+    let principal: Principal;
+    try {
+      principal = await authenticate(c);
+    } catch (error) {
+      trace.getActiveSpan()?.addEvent('auth', { 'switchyard.auth.result': 'rejected' });
+      throw error;
+    }
+    // Who, never with what: no key or token goes into telemetry.
+    trace.getActiveSpan()?.addEvent('auth', { 'switchyard.auth.result': 'ok', 'switchyard.auth.method': principal.method, 'enduser.id': principal.subject, 'switchyard.tenant': principal.tenant });
     // Set before the scope check, so the access log names whoever was refused.
     c.set('principal', principal);
     const model = modelOf(c);

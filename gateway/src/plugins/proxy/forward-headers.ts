@@ -1,20 +1,25 @@
 /** Which request headers go upstream, and which response headers come back. */
-import { context, propagation } from '@opentelemetry/api';
+import { trace } from '@opentelemetry/api';
 import type { IncomingHttpHeaders } from 'node:http';
 
 const REQUEST_HEADERS = ['content-type', 'accept', 'x-request-id', 'traceparent', 'tracestate'] as const;
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'upgrade', 'proxy-connection', 'te', 'trailer']);
 
-/** Upstream headers: content negotiation, request id and trace context. Never credentials. */
+/**
+ * Upstream headers: content negotiation, request id and trace context. Never
+ * credentials. With tracing on, the undici instrumentation writes
+ * `traceparent` for its client span (a second copy would break the trace);
+ * with tracing off, the caller's trace context is passed through as it came.
+ */
 export function upstreamRequestHeaders(incoming: Headers, requestId: string): Record<string, string> {
   const headers: Record<string, string> = {};
+  const tracing = trace.getActiveSpan()?.isRecording() ?? false;
   for (const name of REQUEST_HEADERS) {
+    if (tracing && (name === 'traceparent' || name === 'tracestate')) continue;
     const value = incoming.get(name);
     if (value !== null) headers[name] = value;
   }
   headers['x-request-id'] = requestId;
-  // The gateway's own span becomes the parent when tracing is on.
-  propagation.inject(context.active(), headers);
   return headers;
 }
 

@@ -5,6 +5,7 @@
  * (`local`) or refused with 503 (`closed`), and Redis is used again as soon
  * as it answers.
  */
+import { trace } from '@opentelemetry/api';
 import type { Context, MiddlewareHandler } from 'hono';
 import type { RateLimitPolicyConfig } from '../../config/fleet-config.ts';
 import { GatewayError } from '../../http/gateway-error.ts';
@@ -106,6 +107,11 @@ export function rateLimit(options: RateLimitOptions): MiddlewareHandler {
     const limitHeader = limitField(applied, outcomes);
     const refused = outcomes.findIndex((o) => !o.allowed);
     applied.forEach((p, i) => observer?.decision(p.name, outcomes[i]?.allowed ? 'allowed' : 'limited'));
+    trace.getActiveSpan()?.addEvent('rate limit', {
+      'switchyard.rate_limit.policies': applied.map((p) => p.name).join(','),
+      'switchyard.rate_limit.outcome': refused >= 0 ? 'limited' : 'allowed',
+      'switchyard.rate_limit.remaining': Math.min(...outcomes.map((o) => o.remaining)),
+    });
     if (refused >= 0) {
       const outcome = outcomes[refused] as LimitOutcome;
       const retryAfter = Math.max(1, Math.ceil(outcome.retryAfterMs / 1000));

@@ -1,0 +1,96 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FLEET_KEY, inferRequest, startFleet, type Fleet, type Gateway } from '../src/fleet-fixture.ts';
+import { startOtlpReceiver, type OtlpReceiver, type ReceivedSpan } from '../src/otlp-receiver.ts';
+
+const SERVER = 2;
+const CLIENT = 3;
+
+async function eventually<T>(probe: () => T, ok: (v: T) => boolean, timeoutMs = 10_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = probe();
+    if (ok(v)) return v;
+    if (Date.now() > deadline) throw new Error(`not met in time: ${JSON.stringify(v).slice(0, 2000)}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+describe('one trace per request across the fleet (OTLP/HTTP JSON)', () => {
+  let receiver: OtlpReceiver;
+  let fleet: Fleet;
+  let gateway: Gateway;
+
+  beforeAll(async () => {
+    receiver = await startOtlpReceiver();
+    const otel = { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json', OTEL_BSP_SCHEDULE_DELAY: '100' };
+    fleet = await startFleet({ v1Replicas: 1, workerEnv: { ...otel, SWITCHYARD_VARIANT: 'v1', SWITCHYARD_POOL: 'cpu' } });
+    gateway = await fleet.startGateway({ ...otel, LOG_LEVEL: 'info' });
+  });
+  afterAll(async () => {
+    await fleet?.close();
+    await receiver?.close();
+  });
+
+  it('links gateway, upstream call, worker, queue wait and session.run in one trace', async () => {
+    const traceId = 'ab'.repeat(16);
+    const res = await inferRequest(gateway.url, { traceparent: `00-${traceId}-${'cd'.repeat(8)}-01`, 'x-switchyard-variant': 'v1' }, '/v2/models/seed-classifier/infer');
+    expect(res.status).toBe(200);
+    const spans = await eventually(() => receiver.spans.filter((s) => s.traceId === traceId), (s) => s.some((x) => x.name === 'session.run') && s.some((x) => x.service === 'switchyard-gateway' && x.kind === SERVER));
+    const byId = new Map(spans.map((s) => [s.spanId, s]));
+    const gatewayServer = spans.find((s) => s.service === 'switchyard-gateway' && s.kind === SERVER) as ReceivedSpan;
+    expect(gatewayServer.name).toBe('POST /v2/models/:model/infer');
+    expect(gatewayServer.parentSpanId).toBe('cd'.repeat(8));
+    expect(gatewayServer.attributes).toMatchObject({ 'switchyard.model': 'seed-classifier', 'switchyard.variant': 'v1', 'switchyard.model_version': '1', 'http.response.status_code': 200 });
+    expect(gatewayServer.events.map((e) => e.name)).toEqual(expect.arrayContaining(['auth']));
+
+    const workerServer = spans.find((s) => s.service === 'switchyard-model-worker' && s.kind === SERVER) as ReceivedSpan;
+    expect(workerServer.name).toBe('POST /v2/models/:model/versions/:version/infer');
+    expect(workerServer.resource).toMatchObject({ 'switchyard.model': 'seed-classifier', 'switchyard.variant': 'v1', 'switchyard.pool': 'cpu' });
+    // The worker's span descends from the gateway's (directly, or through the gateway's client span).
+    let ancestor = byId.get(workerServer.parentSpanId ?? '');
+    while (ancestor && ancestor !== gatewayServer) ancestor = byId.get(ancestor.parentSpanId ?? '');
+    expect(ancestor).toBe(gatewayServer);
+    expect(spans.some((s) => s.service === 'switchyard-gateway' && s.kind === CLIENT)).toBe(true);
+
+    const wait = spans.find((s) => s.name === 'queue wait') as ReceivedSpan;
+    expect(wait.parentSpanId).toBe(workerServer.spanId);
+    const run = spans.find((s) => s.name === 'session.run') as ReceivedSpan;
+    expect(run.attributes).toMatchObject({ 'switchyard.model': 'seed-classifier', 'switchyard.model_version': '1', 'switchyard.execution_provider': 'cpu', 'switchyard.batch_size': 1 });
+    expect(run.links.map((l) => l.spanId)).toContain(workerServer.spanId);
+  });
+
+  it('links a batched session.run to every request it served', async () => {
+    const ids = Array.from({ length: 8 }, (_, i) => `${String(i).padStart(2, '0')}${'e'.repeat(30)}`);
+    await Promise.all(ids.map((t) => inferRequest(gateway.url, { traceparent: `00-${t}-${'f1'.repeat(8)}-01` })));
+    const runs = await eventually(
+      () => receiver.spans.filter((s) => s.name === 'session.run' && s.links.some((l) => ids.includes(l.traceId))),
+      (r) => r.flatMap((x) => x.links.map((l) => l.traceId)).filter((t) => ids.includes(t)).length === 8,
+    );
+    const linked = runs.flatMap((r) => r.links.map((l) => l.traceId)).filter((t) => ids.includes(t));
+    expect(new Set(linked)).toEqual(new Set(ids));
+    expect(runs.some((r) => Number(r.attributes['switchyard.batch_size']) > 1)).toBe(true);
+  });
+
+  it('never exports or logs credentials or tensor data', async () => {
+    const canaryData = 0.918273645;
+    await inferRequest(gateway.url, {}, '/v2/models/seed-classifier/infer').then((r) => r.text());
+    await fetch(`${gateway.url}/v2/models/seed-classifier/infer`, {
+      method: 'POST', headers: { authorization: `Bearer ${FLEET_KEY}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ inputs: [{ name: 'features', datatype: 'FP32', shape: [1, 2], data: [canaryData, canaryData] }] }),
+    });
+    await fetch(`${gateway.url}/v2/models/seed-classifier/infer`, { method: 'POST', headers: { authorization: 'Bearer sy_canary_wrong_secret' }, body: '{}' });
+    await new Promise((r) => setTimeout(r, 500));
+    const everything = [...receiver.raw, ...gateway.lines, ...fleet.workers.v1.flatMap((w) => w.lines)].join('\n');
+    expect(everything.length).toBeGreaterThan(1000);
+    expect(everything).not.toContain(FLEET_KEY);
+    expect(everything).not.toContain('sy_canary_wrong_secret');
+    expect(everything).not.toContain('918273645');
+    // The logs do carry what operators need.
+    const line = gateway.lines.map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => l.msg === 'request served');
+    expect(line).toMatchObject({ model: 'seed-classifier', status: 200 });
+    expect(line?.trace_id).toMatch(/^[0-9a-f]{32}$/);
+    expect(line?.request_id).toBeDefined();
+    expect(line?.variant).toBeDefined();
+    expect(line?.duration_ms).toBeGreaterThan(0);
+  });
+});
