@@ -64,7 +64,8 @@ const registry = new UpstreamRegistry({
   breakerCooldownMs: config.gateway.circuit_breaker.cooldown_ms,
   onBreakerChange: (url, state) => {
     gatewayMetrics.breakerChanged(url, state);
-    logger.warn({ upstream: url, state }, 'circuit breaker changed');
+    if (state !== 'closed') logger.warn({ upstream: url, state }, 'circuit breaker changed');
+    else logger.info({ upstream: url, state }, 'circuit breaker closed');
   },
 });
 

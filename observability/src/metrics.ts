@@ -7,6 +7,7 @@ import type { Meter } from '@opentelemetry/api';
 import { PrometheusExporter, PrometheusSerializer } from '@opentelemetry/exporter-prometheus';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { MeterProvider } from '@opentelemetry/sdk-metrics';
+import { registerProcessMetrics } from './process-metrics.ts';
 
 export const PROMETHEUS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
 
@@ -28,6 +29,7 @@ export function createMetricsRegistry(options: MetricsOptions): MetricsRegistry 
   const exporter = new PrometheusExporter({ preventServerStart: true, withoutScopeInfo: true });
   const provider = new MeterProvider({ resource: resourceFromAttributes({ 'service.name': service }), readers: [exporter] });
   const serializer = new PrometheusSerializer(undefined, false, undefined, true, true);
+  const stopProcessMetrics = registerProcessMetrics(provider.getMeter('switchyard-process'));
   return {
     meter: provider.getMeter(meterName),
     async render(): Promise<string> {
@@ -35,6 +37,9 @@ export function createMetricsRegistry(options: MetricsOptions): MetricsRegistry 
       if (errors.length > 0) throw new AggregateError(errors, 'metric collection failed');
       return serializer.serialize(resourceMetrics);
     },
-    shutdown: () => provider.shutdown(),
+    shutdown: () => {
+      stopProcessMetrics();
+      return provider.shutdown();
+    },
   };
 }

@@ -22,6 +22,10 @@ export interface FleetOverrides {
   /** Replace the candidate's upstreams (e.g. with a faulty stand-in). */
   v2Upstreams?: string[];
   rolloutTickMs?: number;
+  /** Copy this share of seed-classifier traffic to v2. */
+  shadowPercent?: number;
+  /** Extra v1 replicas that do not exist (to exercise retries and health). */
+  deadV1Upstreams?: string[];
   /** More API keys (plain keys; their digests go into the config). */
   extraKeys?: Array<{ id: string; key: string }>;
 }
@@ -79,9 +83,10 @@ export async function startFleet(options: { v1Replicas?: number; policies?: unkn
         'seed-classifier': {
           stable: 'v1',
           variants: [
-            { name: 'v1', version: 1, weight: 70, replicas: v1.length, upstreams: v1.map((w) => w.url) },
+            { name: 'v1', version: 1, weight: 70, replicas: v1.length + (overrides.deadV1Upstreams?.length ?? 0), upstreams: [...v1.map((w) => w.url), ...(overrides.deadV1Upstreams ?? [])] },
             { name: 'v2', version: 2, weight: 30, replicas: 1, upstreams: overrides.v2Upstreams ?? v2.map((w) => w.url) },
           ],
+          ...(overrides.shadowPercent ? { shadow: { variant: 'v2', percent: overrides.shadowPercent } } : {}),
         },
       },
     };

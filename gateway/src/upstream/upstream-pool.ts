@@ -56,6 +56,8 @@ export class UpstreamRegistry {
     if (!upstream) {
       upstream = new Upstream(url, this.#settings);
       this.#upstreams.set(url, upstream);
+      // Report the initial (closed) state so every upstream has a breaker series from the start.
+      this.#settings.onBreakerChange?.(url, upstream.breaker.state);
     }
     return upstream;
   }
