@@ -56,7 +56,7 @@ try {
   process.exit(1);
 }
 
-const metrics = createMetricsRegistry({ service: 'switchyard-gateway' });
+const metrics = createMetricsRegistry({ service: 'switchyard-gateway', spanCounts: () => telemetry.spanCounts() });
 const gatewayMetrics = new GatewayMetrics(metrics.meter);
 const registry = new UpstreamRegistry({
   connectTimeoutMs: config.gateway.connect_timeout_ms,

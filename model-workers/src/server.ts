@@ -41,7 +41,7 @@ const [{ serve }, { createLogger }, { createMetricsRegistry }, { createWorkerApp
   ]);
 
 const logger = createLogger({ service: 'switchyard-model-worker', level: env.logLevel });
-const metrics = createMetricsRegistry({ service: 'switchyard-model-worker' });
+const metrics = createMetricsRegistry({ service: 'switchyard-model-worker', spanCounts: () => telemetry.spanCounts() });
 const workerMetrics = new WorkerMetrics(metrics.meter, env.model);
 const host = new ModelHost(env.model);
 WorkerMetrics.observe(metrics.meter, () => {

@@ -20,16 +20,26 @@ export interface MetricsRegistry {
 
 export interface MetricsOptions {
   service: string;
+  /** Spans lost by the telemetry exporter, reported as `switchyard_telemetry_spans_lost_total`. */
+  spanCounts?: () => { dropped: number; failed: number };
   /** Default `switchyard`. */
   meterName?: string;
 }
 
 export function createMetricsRegistry(options: MetricsOptions): MetricsRegistry {
-  const { service, meterName = 'switchyard' } = options;
+  const { service, meterName = 'switchyard', spanCounts } = options;
   const exporter = new PrometheusExporter({ preventServerStart: true, withoutScopeInfo: true });
   const provider = new MeterProvider({ resource: resourceFromAttributes({ 'service.name': service }), readers: [exporter] });
   const serializer = new PrometheusSerializer(undefined, false, undefined, true, true);
   const stopProcessMetrics = registerProcessMetrics(provider.getMeter('switchyard-process'));
+  if (spanCounts) {
+    const lost = provider.getMeter('switchyard-telemetry').createObservableCounter('switchyard_telemetry_spans_lost', { description: 'Spans not exported: queue full (dropped) or exporter failed' });
+    lost.addCallback((result) => {
+      const { dropped, failed } = spanCounts();
+      result.observe(dropped, { reason: 'queue_full' });
+      result.observe(failed, { reason: 'export_failed' });
+    });
+  }
   return {
     meter: provider.getMeter(meterName),
     async render(): Promise<string> {

@@ -11,7 +11,10 @@ import { hostname } from 'node:os';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { IORedisInstrumentation } from '@opentelemetry/instrumentation-ioredis';
 import { UndiciInstrumentation } from '@opentelemetry/instrumentation-undici';
+import { OTLPTraceExporter as OTLPJsonTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
+import { OTLPTraceExporter as OTLPProtoTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import { NodeSDK } from '@opentelemetry/sdk-node';
+import { BoundedSpanProcessor, type SpanCounts } from './bounded-export.ts';
 
 export interface TelemetryOptions {
   serviceName: string;
@@ -25,6 +28,8 @@ export interface TelemetryOptions {
 export interface Telemetry {
   /** True when spans are exported somewhere. */
   readonly exporting: boolean;
+  /** Spans lost so far (queue full, or the exporter failed). */
+  spanCounts(): SpanCounts;
   /** Flushes and stops exporting; waits at most `timeoutMs`. Safe to call more than once. */
   shutdown(timeoutMs?: number): Promise<void>;
 }
@@ -38,6 +43,16 @@ export function tracesExportConfigured(env: NodeJS.ProcessEnv): boolean {
   return Boolean(env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT || env.OTEL_EXPORTER_OTLP_ENDPOINT);
 }
 
+/** The OTLP/HTTP exporter the environment asks for, behind a bounded processor; undefined for other exporters. */
+function otlpProcessor(env: NodeJS.ProcessEnv): BoundedSpanProcessor | undefined {
+  const exporters = (env.OTEL_TRACES_EXPORTER ?? 'otlp').split(',').map((s) => s.trim());
+  if (exporters.length !== 1 || exporters[0] !== 'otlp') return undefined;
+  const protocol = env.OTEL_EXPORTER_OTLP_TRACES_PROTOCOL ?? env.OTEL_EXPORTER_OTLP_PROTOCOL ?? 'http/protobuf';
+  if (protocol === 'http/json') return new BoundedSpanProcessor(new OTLPJsonTraceExporter(), Number(env.OTEL_BSP_MAX_QUEUE_SIZE ?? 2048));
+  if (protocol === 'http/protobuf') return new BoundedSpanProcessor(new OTLPProtoTraceExporter(), Number(env.OTEL_BSP_MAX_QUEUE_SIZE ?? 2048));
+  return undefined;
+}
+
 /** Starts the SDK. Call before the app module is imported. */
 export function startTelemetry(options: TelemetryOptions): Telemetry {
   const { serviceName, serviceVersion, attributes = {}, env = process.env } = options;
@@ -47,11 +62,14 @@ export function startTelemetry(options: TelemetryOptions): Telemetry {
     // Nothing to export: skip the SDK and its async context tracking, which costs
     // every promise on Node 20. W3C propagation still works for forwarded headers.
     propagation.setGlobalPropagator(new W3CTraceContextPropagator());
-    return { exporting, shutdown: () => Promise.resolve() };
+    return { exporting, spanCounts: () => ({ dropped: 0, failed: 0 }), shutdown: () => Promise.resolve() };
   }
+  const processor = otlpProcessor(env);
   const sdk = new NodeSDK({
     serviceName: env.OTEL_SERVICE_NAME ?? serviceName,
     resource: resourceFromAttributes({ 'service.version': serviceVersion, 'service.instance.id': `${hostname()}:${process.pid}`, ...attributes }),
+    // OTLP over HTTP goes through a bounded, counting processor; other exporters come from OTEL_TRACES_EXPORTER.
+    ...(processor ? { spanProcessors: [processor] } : {}),
     metricReaders: [],
     logRecordProcessors: [],
     // Outgoing HTTP through undici (gateway → worker) and Redis calls; server spans come from our middleware.
@@ -62,6 +80,7 @@ export function startTelemetry(options: TelemetryOptions): Telemetry {
   let stopping: Promise<void> | undefined;
   return {
     exporting,
+    spanCounts: () => processor?.counts ?? { dropped: 0, failed: 0 },
     shutdown(timeoutMs = 5000): Promise<void> {
       stopping ??= Promise.race([
         sdk.shutdown().catch((error: unknown) => diag.warn('telemetry shutdown failed', error)),

@@ -94,3 +94,50 @@ describe('one trace per request across the fleet (OTLP/HTTP JSON)', () => {
     expect(line?.duration_ms).toBeGreaterThan(0);
   });
 });
+
+describe('telemetry never changes answers or slows requests', () => {
+  let fleet: Fleet;
+  let off: Gateway;
+  let unreachable: Gateway;
+  beforeAll(async () => {
+    fleet = await startFleet({ v1Replicas: 1 });
+    const { freePort } = await import('@switchyard/gateway/fleet/worker-process');
+    const deadCollector = `http://127.0.0.1:${await freePort()}`;
+    [off, unreachable] = await Promise.all([
+      fleet.startGateway(),
+      fleet.startGateway({
+        OTEL_EXPORTER_OTLP_ENDPOINT: deadCollector, OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json', OTEL_EXPORTER_OTLP_TIMEOUT: '500',
+        OTEL_BSP_SCHEDULE_DELAY: '100', OTEL_BSP_MAX_QUEUE_SIZE: '50',
+      }),
+    ]);
+  });
+  afterAll(async () => fleet?.close());
+
+  async function p50(gateway: Gateway): Promise<number> {
+    const latencies: number[] = [];
+    for (let i = 0; i < 300; i++) {
+      const t0 = performance.now();
+      expect((await inferRequest(gateway.url, { 'x-switchyard-variant': 'v1' })).status).toBe(200);
+      latencies.push(performance.now() - t0);
+    }
+    latencies.sort((a, b) => a - b);
+    return latencies[150] ?? NaN;
+  }
+
+  it('answers the same with tracing on (collector unreachable) and off, as fast, and counts the spans it lost', async () => {
+    const headers = { 'x-switchyard-variant': 'v2', 'x-request-id': 'same-request' };
+    const [a, b] = await Promise.all([inferRequest(off.url, headers), inferRequest(unreachable.url, headers)]);
+    expect(a.status).toBe(b.status);
+    expect(await a.text()).toBe(await b.text());
+    const [offP50, onP50] = [await p50(off), await p50(unreachable)];
+    expect(onP50).toBeLessThan(offP50 * 1.5 + 0.5);
+    const metrics = await (await fetch(`${unreachable.url}/metrics`)).text();
+    const queueFull = Number(/^switchyard_telemetry_spans_lost_total\{reason="queue_full"\} (\d+)$/m.exec(metrics)?.[1]);
+    const failed = Number(/^switchyard_telemetry_spans_lost_total\{reason="export_failed"\} (\d+)$/m.exec(metrics)?.[1]);
+    // eslint-disable-next-line no-console -- reports what was measured
+    console.log(`tracing off p50 ${offP50.toFixed(3)} ms; on with an unreachable collector p50 ${onP50.toFixed(3)} ms; spans lost: ${queueFull} queue full, ${failed} export failed`);
+    // A refused connection fails each export at once, so spans are counted as failed rather than queued.
+    expect(queueFull).toBeGreaterThanOrEqual(0);
+    expect(failed).toBeGreaterThan(0);
+  });
+});
