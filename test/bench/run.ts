@@ -13,6 +13,7 @@ import { parseArgs } from 'node:util';
 import { hasSampleModels, writeSampleRepository } from '@switchyard/model-worker/samples';
 import { benchFlags, type FlagRow } from './flags-bench.ts';
 import { benchGateway, type GatewayRow } from './gateway-bench.ts';
+import { benchTracing, type TracingRow } from './tracing-bench.ts';
 import { benchWorker, type WorkerRow } from './worker-bench.ts';
 
 const ROOT = resolve(import.meta.dirname, '..', '..');
@@ -20,11 +21,11 @@ const repository = resolve(process.env.SWITCHYARD_MODEL_REPOSITORY ?? join(ROOT,
 const durationS = Number(process.env.BENCH_DURATION_S ?? 5);
 const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const { values } = parseArgs({ options: { only: { type: 'string' } } });
-const sections = values.only ? [values.only] : ['worker', 'gateway', 'flags'];
+const sections = values.only ? [values.only] : ['worker', 'gateway', 'flags', 'tracing'];
 
-type Row = (WorkerRow | GatewayRow | FlagRow) & { section: string };
+type Row = (WorkerRow | GatewayRow | FlagRow | TracingRow) & { section: string };
 const rows: Row[] = [];
-const record = (section: string) => (row: WorkerRow | GatewayRow | FlagRow): void => {
+const record = (section: string) => (row: WorkerRow | GatewayRow | FlagRow | TracingRow): void => {
   rows.push({ section, ...row });
   const cpu = 'gatewayCpuSecondsPer1000' in row && row.gatewayCpuSecondsPer1000 !== undefined ? `, gateway CPU ${row.gatewayCpuSecondsPer1000.toFixed(3)} s/1000 req` : '';
   const op = 'microsPerOp' in row && row.microsPerOp !== undefined ? `, ${row.microsPerOp.toFixed(3)} µs per evaluation` : '';
@@ -47,6 +48,11 @@ if (sections.includes('flags')) {
   await benchFlags(redisUrl, record('flags'));
 }
 
+if (sections.includes('tracing')) {
+  console.log('tracing: gateway throughput with tracing off / on 100% / on 10% (OTLP to a local receiver)');
+  await benchTracing(repository, durationS, record('tracing'));
+}
+
 const find = (section: string, scenario: string, concurrency: number) => rows.find((r) => r.section === section && r.scenario === scenario && r.concurrency === concurrency);
 const ratios: Record<string, number> = {};
 if (sections.includes('worker')) {
@@ -59,6 +65,11 @@ if (sections.includes('gateway')) {
     ratios[`gatewayVsDirectThroughputAt${c}`] = (find('gateway', 'through gateway', c)?.rowsPerSecond ?? NaN) / (find('gateway', 'direct to worker', c)?.rowsPerSecond ?? NaN);
   }
   ratios.gatewayAddedP50Ms = (find('gateway', 'latency probe: gateway', 1)?.p50Ms ?? NaN) - (find('gateway', 'latency probe: direct', 1)?.p50Ms ?? NaN);
+}
+if (sections.includes('tracing')) {
+  const off = find('tracing', 'tracing off', 32)?.rowsPerSecond ?? NaN;
+  ratios.tracingOn100VsOff = (find('tracing', 'tracing on, 100% sampled', 32)?.rowsPerSecond ?? NaN) / off;
+  ratios.tracingOn10VsOff = (find('tracing', 'tracing on, 10% sampled', 32)?.rowsPerSecond ?? NaN) / off;
 }
 if (sections.includes('flags')) {
   const propagation = find('flags', 'flag change propagation A → B (200 changes)', 1);
@@ -85,6 +96,8 @@ const targets: Record<string, string> = {
   flagPropagationP50Ms: ' ms',
   flagPropagationP99Ms: ' ms (target ≤ 100 ms)',
   flagEvaluationMicros: ' µs',
+  tracingOn100VsOff: '× (gateway throughput, tracing on 100% ÷ off)',
+  tracingOn10VsOff: '× (gateway throughput, tracing on 10% ÷ off)',
 };
 for (const [name, value] of Object.entries(ratios)) console.log(`${name} = ${value.toFixed(3)}${targets[name] ?? ''}`);
 
