@@ -118,6 +118,14 @@ const flagDomain = `switchyard-${replicaId}`;
 await OpenFeature.setProviderAndWait(flagDomain, new SwitchyardFlagProvider(flags));
 const flagClient = OpenFeature.getClient(flagDomain);
 const stats = new VariantStats();
+gatewayMetrics.watchRolloutGuards(() =>
+  flags.models().flatMap((model) => {
+    const state = flags.get(model)?.state;
+    const plan = state?.plan;
+    if (!state || !plan || plan.status !== 'running' || !state.candidate) return [];
+    return [state.stable, state.candidate].map((variant) => ({ model, variant, ...stats.summary(model, variant, plan.step_started_at) }));
+  }),
+);
 const lease = redis ? redisLease(redis, `${env.redisPrefix}rollout:lease`, replicaId, 5000) : localLease(replicaId);
 const controller = new RolloutController({
   store: flags, stats, lease, logger, tickMs: config.gateway.rollout_tick_ms,

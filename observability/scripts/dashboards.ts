@@ -70,6 +70,7 @@ const DASHBOARDS: Record<string, unknown> = {
     { title: 'Latency p50 / p99 by variant', exprs: [[q(0.5, 'switchyard_gateway_request_duration_seconds', 'variant', '{model="$model"}'), 'p50 {{variant}}'], [q(0.99, 'switchyard_gateway_request_duration_seconds', 'variant', '{model="$model"}'), 'p99 {{variant}}']], unit: 's' },
     { title: 'Configured weight (flags)', exprs: [['switchyard_gateway_variant_weight{model="$model"}', '{{variant}}']], unit: 'percent' },
     { title: 'Rollout step and kill switch', exprs: [['max(switchyard_gateway_rollout_step{model="$model"})', 'step'], ['max(switchyard_gateway_kill_switch{model="$model"})', 'kill switch']] },
+    { title: 'Rollout guards: success rate and p99 since the step began', exprs: [['switchyard_gateway_rollout_guard{model="$model", measure="success_rate"}', 'success {{variant}}'], ['switchyard_gateway_rollout_guard{model="$model", measure="p99_seconds"}', 'p99 {{variant}}']] },
     { title: 'Rollout decisions', exprs: [['sum by (action) (increase(switchyard_gateway_rollout_decisions_total{model="$model"}[5m]))', '{{action}}']] },
     { title: 'Flag evaluations by variant and reason', exprs: [['sum by (variant, reason) (rate(switchyard_gateway_flag_evaluations_total{model="$model"}[1m]))', '{{variant}} {{reason}}']], unit: 'reqps' },
     { title: 'Shadow agreement', exprs: [['sum by (outcome) (rate(switchyard_gateway_shadow_requests_total{model="$model"}[5m]))', '{{outcome}}']], unit: 'reqps' },

@@ -85,7 +85,12 @@ describe('dashboards and /metrics', () => {
       await inferRequest(gateway.url, { 'x-switchyard-user': `dash-${i}` });
       if (i % 10 === 9) await new Promise((r) => setTimeout(r, 200));
     }
+    // A plan that stays running, so the guard gauges are exposed too.
+    expect((await admin(gateway, 'POST', '/admin/flags/seed-classifier/reset')).status).toBe(200);
+    expect((await admin(gateway, 'POST', '/admin/rollouts/seed-classifier/start', { candidate: 'v2', steps: [30, 100], interval_seconds: 600 })).status).toBe(200);
+    for (let i = 0; i < 10; i++) await inferRequest(gateway.url, { 'x-switchyard-user': `guard-${i}` });
     const texts = [await (await fetch(`${gateway.url}/metrics`)).text(), await (await fetch(`${fleet.workers.v1[0]?.url}/metrics`)).text()];
+    expect(texts[0]).toMatch(/^switchyard_gateway_rollout_decisions_total\{/m);
     const exposed = new Map<string, Set<string>>();
     for (const text of texts) for (const [name, labels] of exposition(text)) exposed.set(name, new Set([...(exposed.get(name) ?? []), ...labels]));
 

@@ -23,6 +23,7 @@ export class GatewayMetrics implements RateLimitObserver, ProxyObserver, ShadowO
   readonly #flagEvaluations: Counter;
   readonly #flags = new Map<string, { version: number; weights: Record<string, number>; kill: boolean; step: number }>();
   #flagsConnected: () => boolean = () => true;
+  #guards: () => Array<{ model: string; variant: string; requests: number; successRate: number; p99Ms: number }> = () => [];
   readonly #breakers = new Map<string, BreakerState>();
   readonly #health = new Map<string, boolean>();
   #storeHealthy = true;
@@ -45,6 +46,9 @@ export class GatewayMetrics implements RateLimitObserver, ProxyObserver, ShadowO
     const kill = meter.createObservableGauge('switchyard_gateway_kill_switch', { description: '1 while a model\'s kill switch is on' });
     const step = meter.createObservableGauge('switchyard_gateway_rollout_step', { description: 'Current step index of a model\'s rollout plan (-1 without one)' });
     const flagsConnected = meter.createObservableGauge('switchyard_gateway_flags_connected', { description: '0 while the flag store is unreachable (flags may be stale)' });
+    const guard = meter.createObservableGauge('switchyard_gateway_rollout_guard', {
+      description: 'Values the rollout guards judge, per variant of a running plan, since its step began (measure: requests, success_rate, p99_seconds)',
+    });
     meter.addBatchObservableCallback((result) => {
       for (const [model, f] of this.#flags) {
         result.observe(flagVersion, f.version, { model });
@@ -53,7 +57,12 @@ export class GatewayMetrics implements RateLimitObserver, ProxyObserver, ShadowO
         for (const [variant, w] of Object.entries(f.weights)) result.observe(weight, w, { model, variant });
       }
       result.observe(flagsConnected, this.#flagsConnected() ? 1 : 0);
-    }, [flagVersion, weight, kill, step, flagsConnected]);
+      for (const g of this.#guards()) {
+        result.observe(guard, g.requests, { model: g.model, variant: g.variant, measure: 'requests' });
+        result.observe(guard, g.successRate, { model: g.model, variant: g.variant, measure: 'success_rate' });
+        if (!Number.isNaN(g.p99Ms)) result.observe(guard, g.p99Ms / 1000, { model: g.model, variant: g.variant, measure: 'p99_seconds' });
+      }
+    }, [flagVersion, weight, kill, step, flagsConnected, guard]);
     const breaker = meter.createObservableGauge('switchyard_gateway_circuit_breaker_state', { description: 'Per upstream: 0 closed, 1 half-open, 2 open' });
     const healthy = meter.createObservableGauge('switchyard_gateway_upstream_healthy', { description: 'Per upstream: 1 when its last health check passed' });
     const store = meter.createObservableGauge('switchyard_gateway_rate_limit_store_healthy', { description: '1 while the shared rate-limit store answers' });
@@ -94,6 +103,11 @@ export class GatewayMetrics implements RateLimitObserver, ProxyObserver, ShadowO
 
   watchFlagStore(connected: () => boolean): void {
     this.#flagsConnected = connected;
+  }
+
+  /** Reads the guard inputs of running plans at scrape time. */
+  watchRolloutGuards(source: () => Array<{ model: string; variant: string; requests: number; successRate: number; p99Ms: number }>): void {
+    this.#guards = source;
   }
 
   rolloutDecision(model: string, action: string): void {
