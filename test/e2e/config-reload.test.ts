@@ -1,16 +1,9 @@
 import { writeFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { until } from '../src/eventually.ts';
 import { inferRequest, startFleet, type Fleet } from '../src/fleet-fixture.ts';
 
 const NEW_KEY = 'sy_e2e_key_added_by_reload';
-
-async function eventually(check: () => Promise<boolean>, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 describe('fleet config reload (real gateway process)', () => {
   let fleet: Fleet;
@@ -32,18 +25,18 @@ describe('fleet config reload (real gateway process)', () => {
     })();
 
     await fleet.writeConfig({ extraKeys: [{ id: 'added', key: NEW_KEY }] });
-    await eventually(async () => (await withNewKey()) === 200);
+    await until(async () => (await withNewKey()) === 200);
 
     await writeFile(fleet.configPath, 'version: 1\nmodels: {}\n');
-    await eventually(() => Promise.resolve(gateway.lines.some((l) => l.includes('fleet config reload refused'))));
+    await until(() => Promise.resolve(gateway.lines.some((l) => l.includes('fleet config reload refused'))));
     expect(gateway.lines.find((l) => l.includes('fleet config reload refused'))).toContain('models: at least one model');
     expect(await withNewKey()).toBe(200);
 
     // Back to the original file, and a SIGHUP: either reloads it; the log shows the SIGHUP reload.
     await fleet.writeConfig();
     gateway.child.kill('SIGHUP');
-    await eventually(async () => (await withNewKey()) === 401);
-    await eventually(() => Promise.resolve(gateway.lines.some((l) => l.includes('"reason":"SIGHUP"') && l.includes('fleet config reloaded'))));
+    await until(async () => (await withNewKey()) === 401);
+    await until(() => Promise.resolve(gateway.lines.some((l) => l.includes('"reason":"SIGHUP"') && l.includes('fleet config reloaded'))));
 
     stop = true;
     await load;

@@ -3,6 +3,7 @@ import { createServer, type Server } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { eventually } from '../src/eventually.ts';
 import { admin, FLEET_KEY, inferRequest, startFleet, type Fleet, type Gateway } from '../src/fleet-fixture.ts';
 import { startPrivateRedis, type PrivateRedis } from '../src/private-redis.ts';
 
@@ -18,16 +19,6 @@ const variantOf = async (gateway: Gateway, user: string, headers: Record<string,
 
 async function flags(gateway: Gateway): Promise<FlagView> {
   return (await admin(gateway, 'GET', '/admin/flags/seed-classifier')).body as FlagView;
-}
-
-async function eventually<T>(probe: () => Promise<T>, ok: (value: T) => boolean, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (ok(value)) return value;
-    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms; last value: ${JSON.stringify(value)}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 /** Keeps `clients` users sending requests until stopped; returns every status seen. */
