@@ -1,0 +1,68 @@
+/** The Switchyard gateway: Deployment, Service, HPA and PDB. */
+import type { FleetConfig } from '@switchyard/gateway/config/fleet-config';
+import { Deployment } from 'kubernetes-models/apps/v1/Deployment';
+import { HorizontalPodAutoscaler } from 'kubernetes-models/autoscaling/v2/HorizontalPodAutoscaler';
+import { PodDisruptionBudget } from 'kubernetes-models/policy/v1/PodDisruptionBudget';
+import { Service } from 'kubernetes-models/v1/Service';
+import { GATEWAY, GATEWAY_PORT, gatewayLabels } from '../naming.ts';
+import type { RenderOptions } from './options.ts';
+
+/** Longer than the gateway's drain (SWITCHYARD_DRAIN_TIMEOUT_MS 30 s) so in-flight requests finish. */
+const TERMINATION_GRACE_SECONDS = 45;
+
+export function renderGateway(config: FleetConfig, options: RenderOptions): Array<Deployment | Service | HorizontalPodAutoscaler | PodDisruptionBudget> {
+  const { namespace, gatewayImage, secretName, otlpEndpoint, gatewayReplicas } = options;
+  const labels = gatewayLabels();
+  const adminPort = config.gateway.admin_port;
+  return [
+    new Deployment({
+      metadata: { name: GATEWAY, namespace, labels },
+      spec: {
+        replicas: gatewayReplicas,
+        selector: { matchLabels: labels },
+        template: {
+          metadata: { labels, annotations: { 'prometheus.io/scrape': 'true', 'prometheus.io/port': String(GATEWAY_PORT), 'prometheus.io/path': '/metrics' } },
+          spec: {
+            serviceAccountName: GATEWAY,
+            terminationGracePeriodSeconds: TERMINATION_GRACE_SECONDS,
+            securityContext: { runAsNonRoot: true, runAsUser: 10001, fsGroup: 10001 },
+            containers: [{
+              name: 'gateway',
+              image: gatewayImage,
+              ports: [{ name: 'http', containerPort: GATEWAY_PORT }, { name: 'admin', containerPort: adminPort }],
+              env: [
+                { name: 'SWITCHYARD_CONFIG', value: '/etc/switchyard/switchyard.yaml' },
+                { name: 'PORT', value: String(GATEWAY_PORT) },
+                { name: 'HOST', value: '0.0.0.0' },
+                { name: 'REDIS_URL', valueFrom: { secretKeyRef: { name: secretName, key: 'redis-url' } } },
+                { name: 'OTEL_EXPORTER_OTLP_ENDPOINT', value: otlpEndpoint },
+                { name: 'OTEL_TRACES_SAMPLER', value: 'parentbased_traceidratio' },
+                { name: 'OTEL_TRACES_SAMPLER_ARG', value: '0.1' },
+              ],
+              readinessProbe: { httpGet: { path: '/v2/health/ready', port: GATEWAY_PORT }, periodSeconds: 5 },
+              livenessProbe: { httpGet: { path: '/v2/health/live', port: GATEWAY_PORT }, periodSeconds: 10 },
+              resources: { requests: { cpu: '500m', memory: '256Mi' }, limits: { cpu: '2', memory: '512Mi' } },
+              securityContext: { readOnlyRootFilesystem: true, allowPrivilegeEscalation: false },
+              volumeMounts: [{ name: 'config', mountPath: '/etc/switchyard', readOnly: true }],
+            }],
+            volumes: [{ name: 'config', configMap: { name: 'switchyard-config' } }],
+          },
+        },
+      },
+    }),
+    new Service({
+      metadata: { name: GATEWAY, namespace, labels },
+      spec: { selector: labels, ports: [{ name: 'http', port: 80, targetPort: GATEWAY_PORT }] },
+    }),
+    new HorizontalPodAutoscaler({
+      metadata: { name: GATEWAY, namespace },
+      spec: {
+        scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: GATEWAY },
+        minReplicas: gatewayReplicas,
+        maxReplicas: gatewayReplicas * 5,
+        metrics: [{ type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: 70 } } }],
+      },
+    }),
+    new PodDisruptionBudget({ metadata: { name: GATEWAY, namespace }, spec: { minAvailable: 1, selector: { matchLabels: labels } } }),
+  ];
+}
