@@ -70,3 +70,24 @@ describe('mesh manifests', () => {
     expect(() => new PeerAuthentication({ metadata: { name: 'x' }, spec: { mtls: { mode: 'STRICTEST' as 'STRICT' } } }).validate()).toThrowError(/mode/);
   });
 });
+
+describe('mesh rendering options', () => {
+  it('adds a RequestAuthentication for the gateway when the config verifies JWTs, valid against its schema', async () => {
+    const { parseFleetConfig } = await import('@switchyard/gateway/config/load-fleet-config');
+    const { readFile: read } = await import('node:fs/promises');
+    const { Ajv } = await import('ajv');
+    const { parse } = await import('yaml');
+    const raw = parse(await read(EXAMPLE, 'utf8')) as Record<string, unknown> & { auth: Record<string, unknown> };
+    raw.auth = { ...raw.auth, jwt: { issuer: 'https://auth.example.com/', audience: 'switchyard', jwks_uri: 'https://auth.example.com/jwks.json' } };
+    const files = renderFleet(parseFleetConfig(raw, 'with-jwt'));
+    const manifests = documents(files.get('base/istio.yaml') ?? '');
+    const requestAuth = manifests.find((m) => m.kind === 'RequestAuthentication');
+    expect(requestAuth?.spec).toEqual({
+      selector: { matchLabels: { app: 'switchyard-gateway' } },
+      jwtRules: [{ issuer: 'https://auth.example.com/', jwksUri: 'https://auth.example.com/jwks.json', forwardOriginalToken: true, audiences: ['switchyard'] }],
+    });
+    const schema = JSON.parse(await read(`${MESH}schemas/RequestAuthentication.json`, 'utf8')) as object;
+    expect(new Ajv({ strict: false }).validate(schema, requestAuth)).toBe(true);
+    expect(semanticProblems(manifests.concat(documents(files.get('base/identity.yaml') ?? ''), documents(files.get('base/gateway.yaml') ?? ''), documents(files.get('base/workers.yaml') ?? '')))).toEqual([]);
+  });
+});
