@@ -25,6 +25,7 @@ const { createMetricsRegistry } = await import('@switchyard/observability/metric
 const { createGatewayApp } = await import('./app.ts');
 const { ConfigWatcher } = await import('./config/config-watcher.ts');
 const { withDevKey } = await import('./config/dev-key.ts');
+const { withApiKeysFile } = await import('./config/api-keys-file.ts');
 const { loadFleetConfig } = await import('./config/load-fleet-config.ts');
 const { GatewayMetrics } = await import('./metrics/gateway-metrics.ts');
 const { MemoryRateLimitStore } = await import('./plugins/rate-limit/memory-store.ts');
@@ -49,7 +50,7 @@ const logger = createLogger({ service: 'switchyard-gateway', level: env.logLevel
 
 let config;
 try {
-  config = withDevKey(await loadFleetConfig(env.configPath), env.devKeySha256);
+  config = withDevKey(await withApiKeysFile(await loadFleetConfig(env.configPath), env.apiKeysFile), env.devKeySha256);
 } catch (error) {
   logger.fatal({ reason: (error as Error).message }, 'invalid fleet config');
   process.stderr.write(`switchyard-gateway: ${(error as Error).message}\n`);
@@ -176,8 +177,8 @@ await health.start();
 const watcher = new ConfigWatcher({
   path: env.configPath,
   logger,
-  apply: async (next) => {
-    const withKey = withDevKey(next, env.devKeySha256);
+  complete: async (loaded) => withDevKey(await withApiKeysFile(loaded, env.apiKeysFile), env.devKeySha256),
+  apply: async (withKey) => {
     const built = createGatewayApp(withKey, runtime);
     current = built;
     currentConfig = withKey;

@@ -13,6 +13,8 @@ export interface ConfigWatcherOptions {
   path: string;
   logger: Logger;
   apply: (config: FleetConfig) => Promise<void> | void;
+  /** Completes a freshly read config (e.g. adds keys from elsewhere); may throw to refuse it. */
+  complete?: (config: FleetConfig) => Promise<FleetConfig>;
   /** Coalesces bursts of file events. Default 200 ms. */
   debounceMs?: number;
 }
@@ -42,7 +44,8 @@ export class ConfigWatcher {
     this.#reloading = this.#reloading.then(async () => {
       const { path, logger, apply } = this.#options;
       try {
-        const config = await loadFleetConfig(path);
+        const loaded = await loadFleetConfig(path);
+        const config = this.#options.complete ? await this.#options.complete(loaded) : loaded;
         await apply(config);
         logger.info({ reason, path }, 'fleet config reloaded');
         return true;

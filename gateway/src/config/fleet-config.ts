@@ -11,7 +11,7 @@ const HEX_SHA256 = /^[0-9a-f]{64}$/;
 
 export const SIGNING_ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'] as const;
 
-const ApiKeySchema = z
+export const ApiKeySchema = z
   .object({
     /** A name for the key (not secret); the principal's subject unless `subject` is set. */
     id: z.string().regex(NAME),

@@ -12,6 +12,8 @@ const GatewayEnvSchema = z.object({
   HOST: z.string().min(1).optional(),
   LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
   SWITCHYARD_DRAIN_TIMEOUT_MS: z.coerce.number().int().min(0).default(30_000),
+  /** A YAML file of further API keys (`api_keys: [...]`), e.g. a mounted Kubernetes Secret. */
+  SWITCHYARD_API_KEYS_FILE: z.string().min(1).optional(),
   /** Local fleets only: the SHA-256 of a development key with every scope. */
   SWITCHYARD_DEV_KEY_SHA256: z.string().regex(/^[0-9a-f]{64}$/, 'must be a lower-case hex SHA-256').optional(),
 });
@@ -26,6 +28,7 @@ export interface GatewayEnv {
   logLevel: string;
   drainTimeoutMs: number;
   devKeySha256?: string;
+  apiKeysFile?: string;
 }
 
 export function readGatewayEnv(env: NodeJS.ProcessEnv): GatewayEnv {
@@ -44,5 +47,6 @@ export function readGatewayEnv(env: NodeJS.ProcessEnv): GatewayEnv {
     ...(e.ADMIN_PORT !== undefined ? { adminPort: e.ADMIN_PORT } : {}),
     ...(e.HOST ? { host: e.HOST } : {}),
     ...(e.SWITCHYARD_DEV_KEY_SHA256 ? { devKeySha256: e.SWITCHYARD_DEV_KEY_SHA256 } : {}),
+    ...(e.SWITCHYARD_API_KEYS_FILE ? { apiKeysFile: resolve(e.SWITCHYARD_API_KEYS_FILE) } : {}),
   };
 }

@@ -35,6 +35,7 @@ export function renderGateway(config: FleetConfig, options: RenderOptions): Arra
                 { name: 'PORT', value: String(GATEWAY_PORT) },
                 { name: 'HOST', value: '0.0.0.0' },
                 { name: 'REDIS_URL', valueFrom: { secretKeyRef: { name: secretName, key: 'redis-url' } } },
+                { name: 'SWITCHYARD_API_KEYS_FILE', value: '/etc/switchyard/keys/api-keys.yaml' },
                 { name: 'OTEL_EXPORTER_OTLP_ENDPOINT', value: otlpEndpoint },
                 { name: 'OTEL_TRACES_SAMPLER', value: 'parentbased_traceidratio' },
                 { name: 'OTEL_TRACES_SAMPLER_ARG', value: '0.1' },
@@ -43,9 +44,16 @@ export function renderGateway(config: FleetConfig, options: RenderOptions): Arra
               livenessProbe: { httpGet: { path: '/v2/health/live', port: GATEWAY_PORT }, periodSeconds: 10 },
               resources: { requests: { cpu: '500m', memory: '256Mi' }, limits: { cpu: '2', memory: '512Mi' } },
               securityContext: { readOnlyRootFilesystem: true, allowPrivilegeEscalation: false },
-              volumeMounts: [{ name: 'config', mountPath: '/etc/switchyard', readOnly: true }],
+              volumeMounts: [
+                { name: 'config', mountPath: '/etc/switchyard', readOnly: true },
+                { name: 'api-keys', mountPath: '/etc/switchyard/keys', readOnly: true },
+              ],
             }],
-            volumes: [{ name: 'config', configMap: { name: 'switchyard-config' } }],
+            volumes: [
+              { name: 'config', configMap: { name: 'switchyard-config' } },
+              // API-key digests: `api-keys.yaml` (`api_keys: [...]`) in the Secret `switchyard-api-keys`.
+              { name: 'api-keys', secret: { secretName: 'switchyard-api-keys', optional: true } },
+            ],
           },
         },
       },

@@ -7,7 +7,7 @@ import { stringify } from 'yaml';
 import { GATEWAY, modelService, variantWorkload, WORKER_PORT } from '../naming.ts';
 import type { RenderOptions } from './options.ts';
 
-/** The fleet config as the in-cluster gateway sees it: every variant behind its model's Service. */
+/** The fleet config as the in-cluster gateway sees it: every variant behind its model's Service, keys from a Secret. */
 export function clusterConfig(config: FleetConfig, { namespace }: RenderOptions): FleetConfig {
   const models = Object.fromEntries(
     Object.entries(config.models).map(([name, model]) => [
@@ -18,7 +18,8 @@ export function clusterConfig(config: FleetConfig, { namespace }: RenderOptions)
       },
     ]),
   );
-  return { ...config, gateway: { ...config.gateway, host: '0.0.0.0', admin_host: '0.0.0.0' }, models };
+  // API keys live in a Secret (see the gateway Deployment), not in the config map.
+  return { ...config, gateway: { ...config.gateway, host: '0.0.0.0', admin_host: '0.0.0.0' }, auth: { ...config.auth, api_keys: [] }, models };
 }
 
 export function renderIdentity(config: FleetConfig, options: RenderOptions): Array<Namespace | ServiceAccount | ConfigMap> {
