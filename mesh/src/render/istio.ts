@@ -42,7 +42,11 @@ export function renderIstio(config: FleetConfig, options: RenderOptions): IstioO
       spec: {
         selector: { matchLabels: { app: 'switchyard-worker' } },
         action: 'ALLOW',
-        rules: [{ from: [{ source: { principals: [principalOf(namespace, GATEWAY)] } }] }],
+        rules: [
+          { from: [{ source: { principals: [principalOf(namespace, GATEWAY)] } }] },
+          // Metrics scrapers (Prometheus) may read /metrics, and nothing else.
+          { to: [{ operation: { methods: ['GET'], paths: ['/metrics'] } }] },
+        ],
       },
     }),
     new Telemetry({
