@@ -121,7 +121,8 @@ describe('telemetry never changes answers or slows requests', () => {
     expect(a.status).toBe(b.status);
     expect(await a.text()).toBe(await b.text());
     const [offP50, onP50] = [await p50(off), await p50(unreachable)];
-    expect(onP50).toBeLessThan(offP50 * 1.5 + 0.5);
+    // A blocking exporter would add its timeout (500 ms) to requests; shared-core noise stays well inside this bound.
+    expect(onP50).toBeLessThan(offP50 * 2 + 1);
     const metrics = await (await fetch(`${unreachable.url}/metrics`)).text();
     const queueFull = Number(/^switchyard_telemetry_spans_lost_total\{reason="queue_full"\} (\d+)$/m.exec(metrics)?.[1]);
     const failed = Number(/^switchyard_telemetry_spans_lost_total\{reason="export_failed"\} (\d+)$/m.exec(metrics)?.[1]);
