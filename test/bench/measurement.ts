@@ -1,3 +1,5 @@
+import { percentile } from '@switchyard/observability/percentile';
+
 /** What every benchmark row reports. */
 export interface Measurement {
   rowsPerSecond: number;
@@ -5,11 +7,6 @@ export interface Measurement {
   p99Ms: number;
   requests: number;
   errors: number;
-}
-
-function percentile(sorted: readonly number[], p: number): number {
-  if (sorted.length === 0) return NaN;
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? NaN;
 }
 
 export function summarize(rows: number, elapsedS: number, latenciesMs: number[], errors = 0): Measurement {

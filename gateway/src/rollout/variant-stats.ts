@@ -3,6 +3,8 @@
  * request count, non-5xx count and latencies (a bounded sample per bucket,
  * for p50/p99). Feeds the rollout guards and the admin API.
  */
+import { percentile } from '@switchyard/observability/percentile';
+
 const WINDOW_SECONDS = 300;
 const SAMPLES_PER_BUCKET = 500;
 
@@ -19,11 +21,6 @@ export interface VariantSummary {
   successRate: number;
   p50Ms: number;
   p99Ms: number;
-}
-
-function percentile(sorted: readonly number[], p: number): number {
-  if (sorted.length === 0) return NaN;
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? NaN;
 }
 
 export class VariantStats {

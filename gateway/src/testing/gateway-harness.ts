@@ -95,4 +95,3 @@ export async function buildTestGateway(raw: unknown, options: { store?: RateLimi
   };
 }
 
-export { listen as listenApp };

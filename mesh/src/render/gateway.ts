@@ -6,9 +6,8 @@ import { PodDisruptionBudget } from 'kubernetes-models/policy/v1/PodDisruptionBu
 import { Service } from 'kubernetes-models/v1/Service';
 import { GATEWAY, GATEWAY_PORT, gatewayLabels } from '../naming.ts';
 import type { RenderOptions } from './options.ts';
+import { CONTAINER_SECURITY, POD_SECURITY, scrapeAnnotations, TERMINATION_GRACE_SECONDS } from './pod-defaults.ts';
 
-/** Longer than the gateway's drain (SWITCHYARD_DRAIN_TIMEOUT_MS 30 s) so in-flight requests finish. */
-const TERMINATION_GRACE_SECONDS = 45;
 
 export function renderGateway(config: FleetConfig, options: RenderOptions): Array<Deployment | Service | HorizontalPodAutoscaler | PodDisruptionBudget> {
   const { namespace, gatewayImage, secretName, otlpEndpoint, gatewayReplicas } = options;
@@ -21,11 +20,11 @@ export function renderGateway(config: FleetConfig, options: RenderOptions): Arra
         replicas: gatewayReplicas,
         selector: { matchLabels: labels },
         template: {
-          metadata: { labels, annotations: { 'prometheus.io/scrape': 'true', 'prometheus.io/port': String(GATEWAY_PORT), 'prometheus.io/path': '/metrics' } },
+          metadata: { labels, annotations: scrapeAnnotations(GATEWAY_PORT) },
           spec: {
             serviceAccountName: GATEWAY,
             terminationGracePeriodSeconds: TERMINATION_GRACE_SECONDS,
-            securityContext: { runAsNonRoot: true, runAsUser: 10001, fsGroup: 10001 },
+            securityContext: POD_SECURITY,
             containers: [{
               name: 'gateway',
               image: gatewayImage,
@@ -43,7 +42,7 @@ export function renderGateway(config: FleetConfig, options: RenderOptions): Arra
               readinessProbe: { httpGet: { path: '/v2/health/ready', port: GATEWAY_PORT }, periodSeconds: 5 },
               livenessProbe: { httpGet: { path: '/v2/health/live', port: GATEWAY_PORT }, periodSeconds: 10 },
               resources: { requests: { cpu: '500m', memory: '256Mi' }, limits: { cpu: '2', memory: '512Mi' } },
-              securityContext: { readOnlyRootFilesystem: true, allowPrivilegeEscalation: false },
+              securityContext: CONTAINER_SECURITY,
               volumeMounts: [
                 { name: 'config', mountPath: '/etc/switchyard', readOnly: true },
                 { name: 'api-keys', mountPath: '/etc/switchyard/keys', readOnly: true },

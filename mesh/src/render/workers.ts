@@ -10,8 +10,8 @@ import { PodDisruptionBudget } from 'kubernetes-models/policy/v1/PodDisruptionBu
 import { Service } from 'kubernetes-models/v1/Service';
 import { modelService, POOL_LABEL, variantWorkload, WORKER_PORT, workerLabels } from '../naming.ts';
 import type { RenderOptions } from './options.ts';
+import { CONTAINER_SECURITY, POD_SECURITY, scrapeAnnotations, TERMINATION_GRACE_SECONDS } from './pod-defaults.ts';
 
-const TERMINATION_GRACE_SECONDS = 45;
 
 function workerDeployment(model: string, variant: VariantConfig, options: RenderOptions): Deployment {
   const { namespace, workerImages, modelsClaim, otlpEndpoint } = options;
@@ -24,13 +24,13 @@ function workerDeployment(model: string, variant: VariantConfig, options: Render
       replicas: variant.replicas,
       selector: { matchLabels: labels },
       template: {
-        metadata: { labels, annotations: { 'prometheus.io/scrape': 'true', 'prometheus.io/port': String(WORKER_PORT), 'prometheus.io/path': '/metrics' } },
+        metadata: { labels, annotations: scrapeAnnotations(WORKER_PORT) },
         spec: {
           serviceAccountName: name,
           terminationGracePeriodSeconds: TERMINATION_GRACE_SECONDS,
           nodeSelector: { [POOL_LABEL]: variant.pool },
           ...(gpu ? { tolerations: [{ key: 'nvidia.com/gpu', operator: 'Exists', effect: 'NoSchedule' }] } : {}),
-          securityContext: { runAsNonRoot: true, runAsUser: 10001, fsGroup: 10001 },
+          securityContext: POD_SECURITY,
           containers: [{
             name: 'worker',
             image: gpu ? workerImages.gpu : workerImages.cpu,
@@ -52,7 +52,7 @@ function workerDeployment(model: string, variant: VariantConfig, options: Render
             resources: gpu
               ? { requests: { cpu: '2', memory: '4Gi' }, limits: { memory: '8Gi', 'nvidia.com/gpu': '1' } }
               : { requests: { cpu: '1', memory: '1Gi' }, limits: { cpu: '2', memory: '2Gi' } },
-            securityContext: { readOnlyRootFilesystem: true, allowPrivilegeEscalation: false },
+            securityContext: CONTAINER_SECURITY,
             volumeMounts: [{ name: 'models', mountPath: '/models', readOnly: true }, { name: 'tmp', mountPath: '/tmp' }],
           }],
           volumes: [
