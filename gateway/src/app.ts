@@ -9,7 +9,7 @@ import { PROMETHEUS_CONTENT_TYPE, type MetricsRegistry } from '@switchyard/obser
 import { serverSpan } from '@switchyard/observability/tracing';
 import { Hono, type Context, type MiddlewareHandler } from 'hono';
 import { HTTPException } from 'hono/http-exception';
-import type { FleetConfig } from './config/fleet-config.ts';
+import type { FleetConfig } from '@switchyard/fleet-config/schema';
 import { GatewayError } from './http/gateway-error.ts';
 import type { GatewayMetrics } from './metrics/gateway-metrics.ts';
 import { modelOf, upstreamPath, versionOf } from './model-path.ts';

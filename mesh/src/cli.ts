@@ -7,7 +7,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { loadFleetConfig } from '@switchyard/gateway/config/load-fleet-config';
+import { loadFleetConfig } from '@switchyard/fleet-config/load';
 import { renderFleet } from './render-fleet.ts';
 
 const ROOT = resolve(import.meta.dirname, '..', '..');

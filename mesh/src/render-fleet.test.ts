@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import { loadFleetConfig } from '@switchyard/gateway/config/load-fleet-config';
+import { loadFleetConfig } from '@switchyard/fleet-config/load';
 import { PeerAuthentication } from '@kubernetes-models/istio/security.istio.io/v1beta1/PeerAuthentication';
 import { Deployment } from 'kubernetes-models/apps/v1/Deployment';
 import { describe, expect, it } from 'vitest';
@@ -73,7 +73,7 @@ describe('mesh manifests', () => {
 
 describe('mesh rendering options', () => {
   it('adds a RequestAuthentication for the gateway when the config verifies JWTs, valid against its schema', async () => {
-    const { parseFleetConfig } = await import('@switchyard/gateway/config/load-fleet-config');
+    const { parseFleetConfig } = await import('@switchyard/fleet-config/load');
     const { readFile: read } = await import('node:fs/promises');
     const { Ajv } = await import('ajv');
     const { parse } = await import('yaml');

@@ -3,7 +3,7 @@
  * object, validated by its typed model) and overlays (`dev`: CPU only, one
  * replica each; `prod`: the config's pools, more replicas).
  */
-import type { FleetConfig } from '@switchyard/gateway/config/fleet-config';
+import type { FleetConfig } from '@switchyard/fleet-config/schema';
 import { stringify } from 'yaml';
 import { GATEWAY, variantWorkload } from './naming.ts';
 import { renderGateway } from './render/gateway.ts';

@@ -8,7 +8,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startGatewayProcess, startWorkerProcess } from '@switchyard/gateway/fleet/worker-process';
+import { startGatewayProcess, startWorkerProcess } from '@switchyard/fleet/worker-process';
 import { stringify } from 'yaml';
 import { deleteKeys } from '../src/fleet-fixture.ts';
 import { measureHttp } from './http-load.ts';

@@ -6,7 +6,7 @@
 import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startWorkerProcess } from '@switchyard/gateway/fleet/worker-process';
+import { startWorkerProcess } from '@switchyard/fleet/worker-process';
 import { measureHttp } from './http-load.ts';
 import type { Measurement } from './measurement.ts';
 import { measureRawSession } from './raw-session.ts';

@@ -1,6 +1,6 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import { freePort } from '@switchyard/gateway/fleet/worker-process';
+import { freePort } from '@switchyard/fleet/worker-process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { admin, inferRequest, startFleet, type Fleet, type Gateway } from '../src/fleet-fixture.ts';
 

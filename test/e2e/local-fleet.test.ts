@@ -3,11 +3,11 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { freePort } from '@switchyard/gateway/fleet/worker-process';
+import { freePort } from '@switchyard/fleet/worker-process';
 import { afterAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 
-const FLEET_CLI = fileURLToPath(new URL('../../gateway/src/fleet/cli.ts', import.meta.url));
+const FLEET_CLI = fileURLToPath(new URL('../../fleet/src/cli.ts', import.meta.url));
 const TSX = fileURLToPath(new URL('../../node_modules/tsx/dist/loader.mjs', import.meta.url));
 
 async function portOpen(port: number): Promise<boolean> {

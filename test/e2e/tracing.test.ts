@@ -92,7 +92,7 @@ describe('telemetry never changes answers or slows requests', () => {
   let unreachable: Gateway;
   beforeAll(async () => {
     fleet = await startFleet({ v1Replicas: 1 });
-    const { freePort } = await import('@switchyard/gateway/fleet/worker-process');
+    const { freePort } = await import('@switchyard/fleet/worker-process');
     const deadCollector = `http://127.0.0.1:${await freePort()}`;
     [off, unreachable] = await Promise.all([
       fleet.startGateway(),

@@ -1,7 +1,7 @@
 import { copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startWorkerProcess, type WorkerProcess } from '@switchyard/gateway/fleet/worker-process';
+import { startWorkerProcess, type WorkerProcess } from '@switchyard/fleet/worker-process';
 import { writeSampleRepository } from '@switchyard/model-worker/samples';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

@@ -7,7 +7,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort, startGatewayProcess, startWorkerProcess, type ServiceProcess, type WorkerProcess } from '@switchyard/gateway/fleet/worker-process';
+import { freePort, startGatewayProcess, startWorkerProcess, type ServiceProcess, type WorkerProcess } from '@switchyard/fleet/worker-process';
 import { writeSampleRepository } from '@switchyard/model-worker/samples';
 import { Redis } from 'ioredis';
 import { stringify } from 'yaml';

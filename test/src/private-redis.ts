@@ -3,7 +3,7 @@
  * Redis. The shared instance on 6379 is never touched.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { freePort } from '@switchyard/gateway/fleet/worker-process';
+import { freePort } from '@switchyard/fleet/worker-process';
 
 export interface PrivateRedis {
   url: string;

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { parseFleetConfig } from '../config/load-fleet-config.ts';
+import { parseFleetConfig } from '@switchyard/fleet-config/load';
 import { MemoryFlagStore } from '../flags/memory-flag-store.ts';
 import { seedFlags } from '../flags/seed-flags.ts';
 import { VariantStats } from '../rollout/variant-stats.ts';

@@ -7,7 +7,7 @@
 import { Hono, type Context, type MiddlewareHandler } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import { z } from 'zod';
-import type { FleetConfig } from '../config/fleet-config.ts';
+import type { FleetConfig } from '@switchyard/fleet-config/schema';
 import { VersionConflictError, type FlagStore } from '../flags/flag-store.ts';
 import { checkVariants, RolloutStateSchema, type RolloutState, type StoredRollout } from '../flags/rollout-state.ts';
 import { stateFromConfig } from '../flags/seed-flags.ts';

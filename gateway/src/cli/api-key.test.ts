@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { parseFleetConfig } from '../config/load-fleet-config.ts';
+import { parseFleetConfig } from '@switchyard/fleet-config/load';
 import { addKeyToConfig, mintApiKey } from './api-key.ts';
 
 const CONFIG = `# fleet

@@ -7,8 +7,8 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { isDeepStrictEqual } from 'node:util';
 import { isSeq, parse, parseDocument, stringify, type YAMLSeq } from 'yaml';
-import { FleetConfigSchema, type ApiKeyConfig } from '../config/fleet-config.ts';
-import { parseFleetConfig } from '../config/load-fleet-config.ts';
+import { FleetConfigSchema, type ApiKeyConfig } from '@switchyard/fleet-config/schema';
+import { parseFleetConfig } from '@switchyard/fleet-config/load';
 
 /** Bad input for minting: the message is for the person at the terminal. */
 export class ApiKeyError extends Error {

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { withApiKeysFile } from './api-keys-file.ts';
-import { parseFleetConfig } from './load-fleet-config.ts';
+import { parseFleetConfig } from '@switchyard/fleet-config/load';
 
 const digest = 'a'.repeat(64);
 const config = parseFleetConfig(

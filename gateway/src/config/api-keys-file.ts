@@ -6,8 +6,8 @@
 import { readFile } from 'node:fs/promises';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
-import { ApiKeySchema, type FleetConfig } from './fleet-config.ts';
-import { FleetConfigError } from './load-fleet-config.ts';
+import { ApiKeySchema, type FleetConfig } from '@switchyard/fleet-config/schema';
+import { FleetConfigError } from '@switchyard/fleet-config/load';
 
 const ApiKeysFileSchema = z.object({ api_keys: z.array(ApiKeySchema).default([]) }).strict();
 

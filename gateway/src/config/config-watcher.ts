@@ -6,8 +6,8 @@
 import { watch, type FSWatcher } from 'node:fs';
 import { basename, dirname } from 'node:path';
 import type { Logger } from '@switchyard/observability/logger';
-import type { FleetConfig } from './fleet-config.ts';
-import { loadFleetConfig } from './load-fleet-config.ts';
+import type { FleetConfig } from '@switchyard/fleet-config/schema';
+import { loadFleetConfig } from '@switchyard/fleet-config/load';
 
 export interface ConfigWatcherOptions {
   path: string;

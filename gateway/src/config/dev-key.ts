@@ -1,5 +1,5 @@
 /** The local fleet's development key, added to whatever the config lists. */
-import type { FleetConfig } from './fleet-config.ts';
+import type { FleetConfig } from '@switchyard/fleet-config/schema';
 
 export const DEV_KEY_ID = 'dev';
 

@@ -3,7 +3,7 @@
  * `switchyard.yaml` (its weights and stable variant). From then on the flag
  * store, not the file, decides run-time traffic.
  */
-import type { FleetConfig } from '../config/fleet-config.ts';
+import type { FleetConfig } from '@switchyard/fleet-config/schema';
 import { VersionConflictError, type FlagStore } from './flag-store.ts';
 import { RolloutStateSchema, type RolloutState } from './rollout-state.ts';
 

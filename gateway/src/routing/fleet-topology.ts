@@ -3,7 +3,7 @@
  * replicas that serve each, built from the config and the shared upstream
  * registry.
  */
-import { variantUpstreams, type FleetConfig } from '../config/fleet-config.ts';
+import { variantUpstreams, type FleetConfig } from '@switchyard/fleet-config/schema';
 import type { Upstream, UpstreamRegistry } from '../upstream/upstream-pool.ts';
 
 export interface VariantRoute {

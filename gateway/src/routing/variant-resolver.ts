@@ -4,7 +4,7 @@
  * model's `variant.<model>` flag, backed by the flag store.
  */
 import type { Client } from '@openfeature/server-sdk';
-import type { FleetConfig } from '../config/fleet-config.ts';
+import type { FleetConfig } from '@switchyard/fleet-config/schema';
 import { evaluateRollout, type RolloutContext } from '../flags/evaluate-rollout.ts';
 import { VARIANT_FLAG_PREFIX } from '../flags/openfeature-provider.ts';
 import { stateFromConfig } from '../flags/seed-flags.ts';

@@ -1,5 +1,5 @@
 /** The Switchyard gateway: Deployment, Service, HPA and PDB. */
-import type { FleetConfig } from '@switchyard/gateway/config/fleet-config';
+import type { FleetConfig } from '@switchyard/fleet-config/schema';
 import { Deployment } from 'kubernetes-models/apps/v1/Deployment';
 import { HorizontalPodAutoscaler } from 'kubernetes-models/autoscaling/v2/HorizontalPodAutoscaler';
 import { PodDisruptionBudget } from 'kubernetes-models/policy/v1/PodDisruptionBudget';

@@ -1,5 +1,5 @@
 /** Namespace (sidecar injection on), service accounts, the config map carrying switchyard.yaml. */
-import type { FleetConfig } from '@switchyard/gateway/config/fleet-config';
+import type { FleetConfig } from '@switchyard/fleet-config/schema';
 import { ConfigMap } from 'kubernetes-models/v1/ConfigMap';
 import { Namespace } from 'kubernetes-models/v1/Namespace';
 import { ServiceAccount } from 'kubernetes-models/v1/ServiceAccount';

@@ -13,7 +13,7 @@ import { DestinationRule } from '@kubernetes-models/istio/networking.istio.io/v1
 import { Gateway } from '@kubernetes-models/istio/networking.istio.io/v1beta1/Gateway';
 import { VirtualService } from '@kubernetes-models/istio/networking.istio.io/v1beta1/VirtualService';
 import { Telemetry } from '@kubernetes-models/istio/telemetry.istio.io/v1alpha1/Telemetry';
-import type { FleetConfig } from '@switchyard/gateway/config/fleet-config';
+import type { FleetConfig } from '@switchyard/fleet-config/schema';
 import { GATEWAY, gatewayLabels, modelService, principalOf, VARIANT_HEADER } from '../naming.ts';
 import type { RenderOptions } from './options.ts';
 

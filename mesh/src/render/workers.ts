@@ -3,7 +3,7 @@
  * request `nvidia.com/gpu` and tolerate the GPU taint), HPA and PDB; per
  * model one Service over all its variants (Istio picks the subset).
  */
-import type { FleetConfig, VariantConfig } from '@switchyard/gateway/config/fleet-config';
+import type { FleetConfig, VariantConfig } from '@switchyard/fleet-config/schema';
 import { Deployment } from 'kubernetes-models/apps/v1/Deployment';
 import { HorizontalPodAutoscaler } from 'kubernetes-models/autoscaling/v2/HorizontalPodAutoscaler';
 import { PodDisruptionBudget } from 'kubernetes-models/policy/v1/PodDisruptionBudget';

@@ -8,7 +8,7 @@
  * leak is a digest prefix of a 256-bit random key, which helps no attacker.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
-import type { ApiKeyConfig } from '../../config/fleet-config.ts';
+import type { ApiKeyConfig } from '@switchyard/fleet-config/schema';
 import type { Principal } from '../../principal.ts';
 
 export type ApiKeyVerifier = (presented: string) => Principal | undefined;

@@ -4,7 +4,7 @@ import fc from 'fast-check';
 import { Hono } from 'hono';
 import { exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWK } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { JwtConfig } from '../../config/fleet-config.ts';
+import type { JwtConfig } from '@switchyard/fleet-config/schema';
 import { GatewayError } from '../../http/gateway-error.ts';
 import { sha256 } from '../../testing/gateway-harness.ts';
 import { auth, type AuthOptions } from './index.ts';

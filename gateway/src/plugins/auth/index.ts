@@ -6,7 +6,7 @@
  */
 import { trace } from '@opentelemetry/api';
 import type { Context, MiddlewareHandler } from 'hono';
-import type { ApiKeyConfig, JwtConfig } from '../../config/fleet-config.ts';
+import type { ApiKeyConfig, JwtConfig } from '@switchyard/fleet-config/schema';
 import { GatewayError } from '../../http/gateway-error.ts';
 import { canInfer, type Principal } from '../../principal.ts';
 import { apiKeyVerifier } from './api-keys.ts';

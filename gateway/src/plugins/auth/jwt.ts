@@ -5,7 +5,7 @@
  * up), then read into a principal: `sub`, the tenant claim, the scope claim.
  */
 import { errors, jwtVerify, type JWTPayload, type JWTVerifyOptions } from 'jose';
-import type { JwtConfig } from '../../config/fleet-config.ts';
+import type { JwtConfig } from '@switchyard/fleet-config/schema';
 import type { Principal } from '../../principal.ts';
 import { KeySetUnavailable, keySetOf } from './key-set.ts';
 

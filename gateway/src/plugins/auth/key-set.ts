@@ -7,7 +7,7 @@
  */
 import { createPublicKey, type JsonWebKey } from 'node:crypto';
 import { createLocalJWKSet, createRemoteJWKSet, errors, type JSONWebKeySet, type JWTVerifyGetKey } from 'jose';
-import type { JwtConfig } from '../../config/fleet-config.ts';
+import type { JwtConfig } from '@switchyard/fleet-config/schema';
 
 export class KeySetUnavailable extends Error {
   override name = 'KeySetUnavailable';

@@ -1,7 +1,7 @@
 import { Hono } from 'hono';
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { RateLimitPolicyConfig } from '../../config/fleet-config.ts';
+import type { RateLimitPolicyConfig } from '@switchyard/fleet-config/schema';
 import { GatewayError } from '../../http/gateway-error.ts';
 import type { Principal } from '../../principal.ts';
 import { connectTestRedis } from '../../testing/test-redis.ts';

@@ -7,7 +7,7 @@
  */
 import { trace } from '@opentelemetry/api';
 import type { Context, MiddlewareHandler } from 'hono';
-import type { RateLimitPolicyConfig } from '../../config/fleet-config.ts';
+import type { RateLimitPolicyConfig } from '@switchyard/fleet-config/schema';
 import { GatewayError } from '../../http/gateway-error.ts';
 import type { Principal } from '../../principal.ts';
 import type { LimitCheck, LimitOutcome, RateLimitStore } from './gcra.ts';

@@ -9,8 +9,8 @@
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { SAMPLE_MODELS, writeSampleRepository } from '@switchyard/model-worker/samples';
-import { variantUpstreams } from '../config/fleet-config.ts';
-import { loadFleetConfig } from '../config/load-fleet-config.ts';
+import { variantUpstreams } from '@switchyard/fleet-config/schema';
+import { loadFleetConfig } from '@switchyard/fleet-config/load';
 import { mintDevKey } from './dev-key.ts';
 import { Supervisor } from './supervisor.ts';
 import { startGatewayProcess, startWorkerProcess } from './worker-process.ts';

@@ -1,12 +1,11 @@
 /** Starts model workers and gateways as child processes (local fleet, tests, benchmarks). */
 import { createRequire } from 'node:module';
-import { fileURLToPath } from 'node:url';
 import { startServiceProcess, type ServiceProcess, type ServiceProcessOptions } from './service-process.ts';
 
 export { freePort, ServiceStartError, type ServiceProcess } from './service-process.ts';
 
 const WORKER_ENTRY = createRequire(import.meta.url).resolve('@switchyard/model-worker/server');
-const GATEWAY_ENTRY = fileURLToPath(new URL('../server.ts', import.meta.url));
+const GATEWAY_ENTRY = createRequire(import.meta.url).resolve('@switchyard/gateway/server');
 
 type Common = Pick<ServiceProcessOptions, 'port' | 'host' | 'env' | 'onLine' | 'readyTimeoutMs'>;
 
