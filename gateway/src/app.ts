@@ -69,12 +69,15 @@ export function createGatewayApp(config: FleetConfig, runtime: GatewayRuntime): 
   app.get('/v2', (c) => c.json({ name: 'switchyard-gateway', version: serverVersion, extensions: [] }));
   app.get('/v2/health/live', (c) => c.json({ live: true }));
   app.get('/v2/health/ready', (c) => {
+    // Ready means "this replica can serve traffic". A model without a healthy upstream is
+    // reported here and is unready on its own `/v2/models/{m}/ready`, but does not take
+    // the other models' traffic away from this replica.
     const unreachable = [...topology.values()].filter((m) => !modelReachable(m)).map((m) => m.name);
     const flags = runtime.flagStatus?.();
     // Stale flags do not make a replica unready: it keeps serving what it last knew.
-    const details = flags ? { flags: { stale: !flags.connected, last_sync: new Date(flags.lastSyncAt).toISOString() } } : {};
-    if (accepting() && unreachable.length === 0) return c.json({ ready: true, ...details });
-    return c.json({ ready: false, ...(accepting() ? { unreachable } : { draining: true }), ...details }, 503);
+    const details = { unreachable_models: unreachable, ...(flags ? { flags: { stale: !flags.connected, last_sync: new Date(flags.lastSyncAt).toISOString() } } : {}) };
+    if (accepting()) return c.json({ ready: true, ...details });
+    return c.json({ ready: false, draining: true, ...details }, 503);
   });
   app.get('/metrics', async (c) => c.body(await metrics.render(), 200, { 'content-type': PROMETHEUS_CONTENT_TYPE }));
 

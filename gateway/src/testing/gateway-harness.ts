@@ -4,17 +4,12 @@
  */
 import { createHash } from 'node:crypto';
 import { serve, type ServerType } from '@hono/node-server';
-import { createMetricsRegistry } from '@switchyard/observability/metrics';
 import { captureLogs, startInProcessWorker, type InProcessWorker } from '@switchyard/model-worker/testing/worker-harness';
 import type { Hono } from 'hono';
-import { createGatewayApp, type GatewayRuntime } from '../app.ts';
+import { createGateway, type Gateway } from '../create-gateway.ts';
 import { parseFleetConfig } from '@switchyard/fleet-config/load';
 import type { FleetConfig } from '@switchyard/fleet-config/schema';
-import { GatewayMetrics } from '../metrics/gateway-metrics.ts';
-import type { RateLimitStore } from '../plugins/rate-limit/gcra.ts';
-import { MemoryRateLimitStore } from '../plugins/rate-limit/memory-store.ts';
-import { HealthChecker } from '../upstream/health-checker.ts';
-import { UpstreamRegistry } from '../upstream/upstream-pool.ts';
+import type { HealthChecker } from '../upstream/health-checker.ts';
 
 export const sha256 = (text: string): string => createHash('sha256').update(text).digest('hex');
 
@@ -52,46 +47,31 @@ export async function serveWorker(repository: string, model: string): Promise<Se
 }
 
 export interface TestGateway {
-  app: Hono;
+  /** `app.request(path, init)`, as with a Hono app, through the gateway's real request handler. */
+  app: { request(path: string, init?: RequestInit): Promise<Response> };
+  gateway: Gateway;
   config: FleetConfig;
-  runtime: GatewayRuntime;
   health: HealthChecker;
   logs: ReturnType<typeof captureLogs>;
   close(): Promise<void>;
 }
 
-/** Builds a gateway app from raw config (validated like a real file) and checks upstream health once. */
-export async function buildTestGateway(raw: unknown, options: { store?: RateLimitStore; fallback?: RateLimitStore } = {}): Promise<TestGateway> {
+/**
+ * Builds a gateway from raw config (validated like a real file) through the
+ * production composition root (`createGateway`: flags, OpenFeature routing,
+ * stores, health), with in-process stores unless `redisUrl` is given.
+ */
+export async function buildTestGateway(raw: unknown, options: { redisUrl?: string; redisPrefix?: string } = {}): Promise<TestGateway> {
   const config = parseFleetConfig(raw, 'test config');
   const logs = captureLogs('gateway');
-  const metrics = createMetricsRegistry({ service: 'test-gateway' });
-  const gatewayMetrics = new GatewayMetrics(metrics.meter);
-  const registry = new UpstreamRegistry({
-    connectTimeoutMs: config.gateway.connect_timeout_ms,
-    breakerFailures: config.gateway.circuit_breaker.failures,
-    breakerCooldownMs: config.gateway.circuit_breaker.cooldown_ms,
-    onBreakerChange: (url, state) => gatewayMetrics.breakerChanged(url, state),
-  });
-  const runtime: GatewayRuntime = {
-    registry,
-    rateLimitStore: options.store ?? new MemoryRateLimitStore(),
-    ...(options.fallback ? { fallbackStore: options.fallback } : {}),
-    logger: logs.logger,
-    metrics,
-    gatewayMetrics,
-    serverVersion: 'test',
-    accepting: () => true,
-  };
-  const { app } = createGatewayApp(config, runtime);
-  const health = new HealthChecker({ upstreams: () => registry.all(), intervalMs: 60_000, onChange: (u, h) => gatewayMetrics.healthChanged(u, h) });
-  await health.checkAll();
+  const gateway = await createGateway({ config, logger: logs.logger, serviceVersion: 'test', ...options });
+  await gateway.health.checkAll();
   return {
-    app, config, runtime, health, logs,
-    async close() {
-      health.stop();
-      await registry.close();
-      await metrics.shutdown();
-    },
+    app: { request: (path, init) => gateway.fetch(new Request(new URL(path, 'http://gateway.test'), init)) },
+    gateway,
+    config,
+    health: gateway.health,
+    logs,
+    close: () => gateway.close(),
   };
 }
-
