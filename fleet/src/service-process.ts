@@ -9,8 +9,16 @@ import { createRequire } from 'node:module';
 import { createInterface } from 'node:readline';
 import { pathToFileURL } from 'node:url';
 
-/** Services run their TypeScript sources directly, through tsx's loader (resolved here, so any working directory works). */
-const TS_LOADER = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
+/**
+ * How Node runs an entry: TypeScript sources through tsx's loader (development,
+ * tests; resolved here so any working directory works), compiled entries
+ * (`npm run build`) with the `switchyard-dist` export condition so every
+ * Switchyard package resolves to its `dist/` too.
+ */
+export function nodeArgsFor(entry: string): string[] {
+  if (entry.endsWith('.ts')) return ['--import', pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href, entry];
+  return ['--conditions=switchyard-dist', entry];
+}
 
 export interface ServiceProcessOptions {
   /** Name used in errors, e.g. `seed-classifier/v2#0`. */
@@ -72,7 +80,7 @@ export async function startServiceProcess(options: ServiceProcessOptions): Promi
   const { name, entry, host = '127.0.0.1', env = {}, readyPath = '/v2/health/ready', onLine, readyTimeoutMs = 120_000 } = options;
   const port = options.port || (await freePort(host));
   const url = `http://${host}:${port}`;
-  const child = spawn(process.execPath, ['--import', TS_LOADER, entry], {
+  const child = spawn(process.execPath, nodeArgsFor(entry), {
     env: { ...process.env, PORT: String(port), HOST: host, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -1,9 +1,9 @@
 #!/usr/bin/env node
 /**
- * Node entry of the model worker: telemetry first, then the HTTP server,
- * then the model (live at once, ready after load and warm-up). SIGTERM
- * drains: not ready, queued and in-flight requests finish, sessions close,
- * exit 0.
+ * Node entry of the model worker: reads the environment, starts telemetry,
+ * builds the worker (`createWorker`), listens (live at once), loads the
+ * model (ready after load and warm-up) and drains on SIGTERM: not ready,
+ * queued and in-flight requests finish, sessions close, exit 0.
  */
 import { startTelemetry } from '@switchyard/observability/telemetry';
 import { readWorkerEnv, type WorkerEnv } from './config/worker-env.ts';
@@ -18,6 +18,7 @@ try {
   process.exit(2);
 }
 
+// Telemetry starts before the modules it instruments are loaded.
 const telemetry = startTelemetry({
   serviceName: 'switchyard-model-worker',
   serviceVersion: SERVICE_VERSION,
@@ -28,72 +29,34 @@ const telemetry = startTelemetry({
     ...(env.pool ? { 'switchyard.pool': env.pool } : {}),
   },
 });
-
-const [{ serve }, { createLogger }, { createMetricsRegistry }, { createWorkerApp }, { ModelHost }, { loadModel }, { WorkerMetrics }] =
-  await Promise.all([
-    import('@hono/node-server'),
-    import('@switchyard/observability/logger'),
-    import('@switchyard/observability/metrics'),
-    import('./app.ts'),
-    import('./model-host.ts'),
-    import('./repository/load-model.ts'),
-    import('./metrics/worker-metrics.ts'),
-  ]);
+const { createLogger } = await import('@switchyard/observability/logger');
+const { installShutdown, serveFetch } = await import('@switchyard/observability/node-service');
+const { createWorker } = await import('./create-worker.ts');
 
 const logger = createLogger({ service: 'switchyard-model-worker', level: env.logLevel });
-const metrics = createMetricsRegistry({ service: 'switchyard-model-worker', spanCounts: () => telemetry.spanCounts() });
-const workerMetrics = new WorkerMetrics(metrics.meter, env.model);
-const host = new ModelHost(env.model);
-WorkerMetrics.observe(metrics.meter, () => {
-  const model = host.model;
-  if (!model) return undefined;
-  return {
-    model: model.name,
-    versions: () => [...model.versions.values()].map((v) => ({ version: v.version, depth: v.batcher.depth, provider: v.provider })),
-  };
+const worker = createWorker({
+  model: env.model,
+  repository: env.repository,
+  ...(env.versions ? { versions: env.versions } : {}),
+  logger,
+  serviceVersion: SERVICE_VERSION,
+  maxBodyBytes: env.maxBodyBytes,
+  spanCounts: () => telemetry.spanCounts(),
 });
-
-const app = createWorkerApp({ host, logger, metrics, workerMetrics, maxBodyBytes: env.maxBodyBytes, serverVersion: SERVICE_VERSION });
-const server = serve({ fetch: app.fetch, port: env.port, hostname: env.host }, (info) => {
-  logger.info({ url: `http://${env.host}:${info.port}`, port: info.port }, 'worker listening');
+const server = await serveFetch({ fetch: worker.app.fetch, port: env.port, hostname: env.host, logger, listening: 'worker listening' });
+installShutdown({
+  logger,
+  servers: [server],
+  timeoutMs: env.drainTimeoutMs,
+  drain: () => worker.drain(),
+  close: async () => {
+    await worker.close();
+    await telemetry.shutdown();
+  },
 });
-server.on('error', (error) => {
-  logger.fatal({ err: error }, 'cannot listen');
-  process.exit(1);
-});
-
-let stopping = false;
-async function shutdown(signal: string): Promise<void> {
-  if (stopping) return;
-  stopping = true;
-  logger.info({ signal }, 'draining: finishing queued and in-flight requests');
-  const forced = setTimeout(() => {
-    logger.error({ timeout_ms: env.drainTimeoutMs }, 'drain timed out; exiting');
-    process.exit(1);
-  }, env.drainTimeoutMs);
-  forced.unref();
-  server.close();
-  const idle = setInterval(() => (server as { closeIdleConnections?: () => void }).closeIdleConnections?.(), 100);
-  await host.drain();
-  clearInterval(idle);
-  await metrics.shutdown();
-  await telemetry.shutdown();
-  logger.info('worker stopped');
-  process.exit(0);
-}
-process.on('SIGTERM', () => void shutdown('SIGTERM'));
-process.on('SIGINT', () => void shutdown('SIGINT'));
 
 try {
-  const model = await loadModel({
-    repository: env.repository,
-    model: env.model,
-    logger,
-    ...(env.versions ? { versions: env.versions } : {}),
-    observerFor: (v) => workerMetrics.observerFor(v),
-  });
-  host.ready(model);
-  logger.info({ model: model.name, versions: [...model.versions.keys()], latest: model.latest.version }, 'worker ready');
+  await worker.load();
 } catch (error) {
   logger.fatal({ reason: (error as Error).message }, 'model failed to load');
   process.stderr.write(`switchyard-model-worker: ${(error as Error).message}\n`);

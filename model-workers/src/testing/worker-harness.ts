@@ -1,14 +1,12 @@
 /**
- * Builds a worker app in-process around a loaded model, for tests that
+ * Builds a worker in-process through its composition root, for tests that
  * call it through `app.request()`; logs are captured in memory.
  */
 import { createLogger, type Logger } from '@switchyard/observability/logger';
-import { createMetricsRegistry, type MetricsRegistry } from '@switchyard/observability/metrics';
+import type { MetricsRegistry } from '@switchyard/observability/metrics';
 import type { Hono } from 'hono';
-import { createWorkerApp } from '../app.ts';
-import { WorkerMetrics } from '../metrics/worker-metrics.ts';
-import { ModelHost } from '../model-host.ts';
-import { loadModel } from '../repository/load-model.ts';
+import { createWorker } from '../create-worker.ts';
+import type { ModelHost } from '../model-host.ts';
 
 export interface CapturedLogs {
   lines: Array<Record<string, unknown>>;
@@ -33,25 +31,12 @@ export interface InProcessWorker {
   close(): Promise<void>;
 }
 
+/** A loaded worker built by the production composition root (`createWorker`), logs captured. */
 export async function startInProcessWorker(options: { repository: string; model: string; maxBodyBytes?: number }): Promise<InProcessWorker> {
   const logs = captureLogs();
-  const metrics = createMetricsRegistry({ service: 'test-worker' });
-  const workerMetrics = new WorkerMetrics(metrics.meter, options.model);
-  const host = new ModelHost(options.model);
-  WorkerMetrics.observe(metrics.meter, () => {
-    const model = host.model;
-    return model && { model: model.name, versions: () => [...model.versions.values()].map((v) => ({ version: v.version, depth: v.batcher.depth, provider: v.provider })) };
-  });
-  const model = await loadModel({ ...options, logger: logs.logger, observerFor: (v) => workerMetrics.observerFor(v) });
-  host.ready(model);
-  const app = createWorkerApp({ host, logger: logs.logger, metrics, workerMetrics, maxBodyBytes: options.maxBodyBytes ?? 1024 * 1024, serverVersion: 'test' });
-  return {
-    app, host, metrics, logs,
-    async close() {
-      await host.drain();
-      await metrics.shutdown();
-    },
-  };
+  const worker = createWorker({ ...options, logger: logs.logger, serviceVersion: 'test', maxBodyBytes: options.maxBodyBytes ?? 1024 * 1024 });
+  await worker.load();
+  return { app: worker.app, host: worker.host, metrics: worker.metrics, logs, close: () => worker.close() };
 }
 
 /** POSTs JSON to the app. */
