@@ -1,25 +1,42 @@
 #!/usr/bin/env node
 /**
  * `npm start`: runs the whole fleet on this machine from `switchyard.yaml`.
- * Writes the sample models if they are missing, starts one worker process
- * per local variant replica, then the gateway; prints the gateway URL, a
- * development API key and a curl line. Crashed processes are restarted with
- * backoff; Ctrl-C or SIGTERM stops everything gracefully.
+ * Checks every port first, writes the sample models if they are missing,
+ * starts one worker process per local variant replica, then the gateway;
+ * prints the gateway URL, a development API key and a curl line. Crashed
+ * processes are restarted with backoff; edits to the file start and stop
+ * workers; Ctrl-C, SIGTERM, a closed output pipe or the end of the parent
+ * stops everything gracefully.
  */
-import { existsSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import { SAMPLE_MODELS, writeSampleRepository } from '@switchyard/model-worker/samples';
-import { variantUpstreams } from '@switchyard/fleet-config/schema';
+import { existsSync, watch } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
+import type { FleetConfig } from '@switchyard/fleet-config/schema';
 import { loadFleetConfig } from '@switchyard/fleet-config/load';
+import { SAMPLE_MODELS, writeSampleRepository } from '@switchyard/model-worker/samples';
+import { desiredWorkers } from './desired-services.ts';
 import { mintDevKey } from './dev-key.ts';
-import { Supervisor } from './supervisor.ts';
-import { startGatewayProcess, startWorkerProcess } from './worker-process.ts';
+import { LocalFleet } from './local-fleet.ts';
+import { portConflicts } from './preflight.ts';
+
+const USAGE = `usage: npm start            run the local fleet described by switchyard.yaml
+       SWITCHYARD_CONFIG=<file> npm start   use another fleet file
+       npm run start:prod   the same from the compiled build (npm run build)`;
+
+if (process.argv.includes('--help') || process.argv.includes('-h')) {
+  console.log(USAGE);
+  process.exit(0);
+}
 
 const configPath = resolve(process.env.SWITCHYARD_CONFIG ?? 'switchyard.yaml');
-const stateDir = resolve('.switchyard');
-const log = (message: string): void => console.log(`[fleet] ${message}`);
+// Local state (the dev key) lives next to the fleet file it belongs to.
+const stateDir = join(dirname(configPath), '.switchyard');
+let outputClosed = false;
+const write = (text: string): void => {
+  if (!outputClosed) process.stdout.write(text);
+};
+const log = (message: string): void => write(`[fleet] ${message}\n`);
 
-let config;
+let config: FleetConfig;
 try {
   config = await loadFleetConfig(configPath);
 } catch (error) {
@@ -27,74 +44,90 @@ try {
   process.exit(1);
 }
 
+// Every port must be free before anything starts (and before the dev key is written).
+const conflicts = await portConflicts([
+  { port: config.gateway.port, host: config.gateway.host, owner: 'gateway' },
+  { port: config.gateway.admin_port, host: config.gateway.admin_host, owner: 'admin API' },
+  ...desiredWorkers(config).map((w) => ({ port: w.port, host: '127.0.0.1', owner: `worker ${w.key}` })),
+]);
+if (conflicts.length > 0) {
+  for (const conflict of conflicts) console.error(`switchyard: ${conflict}`);
+  process.exit(1);
+}
+
 const repository = resolve(config.model_repository);
-const missingSamples = SAMPLE_MODELS.filter((m) => m in config.models && !existsSync(join(repository, m)));
-if (missingSamples.length > 0) {
+async function writeMissingSamples(next: FleetConfig): Promise<void> {
+  const missing = SAMPLE_MODELS.filter((m) => Object.hasOwn(next.models, m) && !existsSync(join(repository, m)));
+  if (missing.length === 0) return;
   log(`writing sample models to ${repository} …`);
-  for (const { model, version, trainingAccuracy } of await writeSampleRepository(repository, { models: missingSamples })) {
+  for (const { model, version, trainingAccuracy } of await writeSampleRepository(repository, { models: missing })) {
     log(`  ${model} v${version}${trainingAccuracy === undefined ? '' : ` (training accuracy ${(trainingAccuracy * 100).toFixed(1)}%)`}`);
   }
 }
+await writeMissingSamples(config);
 
-const prefixed = (name: string) => (line: string) => process.stdout.write(`[${name}] ${line}\n`);
-const logLevel = process.env.LOG_LEVEL ?? 'info';
-const supervisors: Supervisor[] = [];
+const devKey = await mintDevKey(join(stateDir, 'dev-api-key'));
+const fleet = new LocalFleet({
+  configPath,
+  repository,
+  env: { LOG_LEVEL: process.env.LOG_LEVEL ?? 'info' },
+  gatewayEnv: { SWITCHYARD_DEV_KEY_SHA256: devKey.sha256 },
+  report: log,
+  onLine: (name, line) => write(`[${name}] ${line}\n`),
+});
+
 let stopping = false;
-
-async function stopAll(code: number): Promise<never> {
-  if (stopping) return new Promise(() => undefined);
+async function stopAll(code: number, reason: string): Promise<void> {
+  if (stopping) return;
   stopping = true;
-  log('stopping…');
-  const [gateway, ...workers] = [...supervisors].reverse();
-  await gateway?.stop();
-  await Promise.all(workers.map((s) => s.stop()));
+  log(`stopping (${reason})…`);
+  await fleet.stop();
+  log('stopped');
   process.exit(code);
 }
-process.on('SIGINT', () => void stopAll(0));
-process.on('SIGTERM', () => void stopAll(0));
+process.on('SIGINT', () => void stopAll(0, 'SIGINT'));
+process.on('SIGTERM', () => void stopAll(0, 'SIGTERM'));
+process.on('SIGHUP', () => void stopAll(0, 'SIGHUP'));
+// `npm start | head`: once nobody reads the output, the fleet stops rather than run unseen.
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  outputClosed = true;
+  void stopAll(error.code === 'EPIPE' ? 0 : 1, 'output closed');
+});
+// When whoever started the runner (npm, a shell) is gone, stop too: nothing would stop the fleet otherwise.
+const parentPid = process.ppid;
+setInterval(() => {
+  if (process.ppid !== parentPid) void stopAll(0, 'parent exited');
+}, 500).unref();
 
 try {
-  const workerStarts: Array<Promise<unknown>> = [];
-  for (const [model, spec] of Object.entries(config.models)) {
-    for (const variant of spec.variants) {
-      if (variant.port === undefined) continue; // remote upstreams are not ours to run
-      variantUpstreams(variant).forEach((url, replica) => {
-        const name = `${model}/${variant.name}#${replica}`;
-        const supervisor = new Supervisor({
-          name: `worker ${name}`,
-          report: log,
-          start: () =>
-            startWorkerProcess({
-              model, repository, versions: [variant.version], name, port: Number(new URL(url).port),
-              env: { LOG_LEVEL: logLevel, SWITCHYARD_VARIANT: variant.name, SWITCHYARD_POOL: variant.pool }, onLine: prefixed(name),
-            }),
-        });
-        supervisors.push(supervisor);
-        workerStarts.push(supervisor.start());
-      });
-    }
-  }
-  await Promise.all(workerStarts);
-
-  const devKey = await mintDevKey(join(stateDir, 'dev-api-key'));
-  const gatewayEnv: Record<string, string> = { SWITCHYARD_DEV_KEY_SHA256: devKey.sha256, LOG_LEVEL: logLevel };
-  const gatewaySupervisor = new Supervisor({
-    name: 'gateway',
-    report: log,
-    start: () =>
-      startGatewayProcess({ configPath, port: config.gateway.port, host: config.gateway.host, env: gatewayEnv, onLine: prefixed('gateway') }),
-  });
-  supervisors.push(gatewaySupervisor);
-  const gateway = await gatewaySupervisor.start();
+  const gateway = await fleet.start(config);
   for (let i = 0; i < 100 && (await fetch(`${gateway.url}/v2/health/ready`)).status !== 200; i++) await new Promise((r) => setTimeout(r, 100));
 
-  const model = 'seed-classifier' in config.models ? 'seed-classifier' : undefined;
+  // Edits to the fleet file start and stop workers; the gateway reloads the file itself.
+  let timer: NodeJS.Timeout | undefined;
+  watch(dirname(configPath), (_, file) => {
+    if (file !== null && file !== basename(configPath) && file !== '..data') return;
+    clearTimeout(timer);
+    timer = setTimeout(() => {
+      void (async () => {
+        try {
+          const next = await loadFleetConfig(configPath);
+          await writeMissingSamples(next);
+          await fleet.reconcile(next);
+        } catch (error) {
+          log(`fleet config not applied: ${(error as Error).message}`);
+        }
+      })();
+    }, 200);
+  }).unref();
+
+  const model = Object.hasOwn(config.models, 'seed-classifier') ? 'seed-classifier' : undefined;
   const example = model
     ? `curl -si ${gateway.url}/v2/models/${model}/infer \\
     -H "authorization: Bearer ${devKey.key}" -H 'content-type: application/json' \\
     -d '{"inputs": [{"name": "features", "datatype": "FP32", "shape": [1, 2], "data": [0.1, 0.2]}]}'`
     : `curl -si ${gateway.url}/v2/models/${Object.keys(config.models)[0] ?? ''} -H "authorization: Bearer ${devKey.key}"`;
-  console.log(`
+  write(`
 Switchyard fleet is running.
   gateway:  ${gateway.url}
   admin:    http://${config.gateway.admin_host}:${config.gateway.admin_port}   (npm run switchyard -- status)
@@ -105,8 +138,9 @@ Switchyard fleet is running.
 Try:
   ${example}
 
-Press Ctrl-C to stop.`);
+Edit ${basename(configPath)} to add or remove variants while it runs. Press Ctrl-C to stop.
+`);
 } catch (error) {
   console.error(`switchyard: ${(error as Error).message}`);
-  await stopAll(1);
+  await stopAll(1, 'start-up failed');
 }

@@ -46,6 +46,8 @@ export interface ServiceProcess {
   lines: string[];
   /** Resolves with the exit code when the process ends. */
   exited: Promise<number | null>;
+  /** Resolves with the exit code and the signal that ended it, if any. */
+  ended: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   /** SIGTERM (or `signal`), then resolves with the exit code. */
   stop(signal?: NodeJS.Signals, timeoutMs?: number): Promise<number | null>;
 }
@@ -80,10 +82,13 @@ export async function startServiceProcess(options: ServiceProcessOptions): Promi
   const { name, entry, host = '127.0.0.1', env = {}, readyPath = '/v2/health/ready', onLine, readyTimeoutMs = 120_000 } = options;
   const port = options.port || (await freePort(host));
   const url = `http://${host}:${port}`;
+  // The child watches its stdin, whose write end only this process holds: when this
+  // process ends, however it ends, the child drains and exits (SWITCHYARD_EXIT_WITH_PARENT).
   const child = spawn(process.execPath, nodeArgsFor(entry), {
-    env: { ...process.env, PORT: String(port), HOST: host, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, PORT: String(port), HOST: host, SWITCHYARD_EXIT_WITH_PARENT: '1', ...env },
+    stdio: ['pipe', 'pipe', 'pipe'],
   });
+  child.stdin.on('error', () => undefined); // EPIPE once the child has exited; its exit is reported through `ended`
   const lines: string[] = [];
   const record = (line: string): void => {
     lines.push(line);
@@ -93,12 +98,13 @@ export async function startServiceProcess(options: ServiceProcessOptions): Promi
   createInterface({ input: child.stdout }).on('line', record);
   createInterface({ input: child.stderr }).on('line', record);
   let exitCode: number | null | undefined;
-  const exited = new Promise<number | null>((resolve) =>
-    child.once('exit', (code) => {
+  const ended = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.once('exit', (code, signal) => {
       exitCode = code;
-      resolve(code);
+      resolve({ code, signal });
     }),
   );
+  const exited = ended.then(({ code }) => code);
 
   const deadline = Date.now() + readyTimeoutMs;
   while (!(await answers200(`${url}${readyPath}`))) {
@@ -120,6 +126,7 @@ export async function startServiceProcess(options: ServiceProcessOptions): Promi
     child,
     lines,
     exited,
+    ended,
     async stop(signal: NodeJS.Signals = 'SIGTERM', timeoutMs = 30_000) {
       if (exitCode !== undefined) return exitCode;
       child.kill(signal);

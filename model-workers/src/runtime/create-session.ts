@@ -1,8 +1,11 @@
 /**
  * Opens an ONNX Runtime session in its own thread on the first execution
- * provider that works, in configured order, falling back to CPU with a
- * logged warning.
+ * provider that works, in configured order, falling back to CPU with one
+ * structured warning per provider that could not be used.
  */
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { Logger } from '@switchyard/observability/logger';
 import type { InferenceSession } from 'onnxruntime-node';
@@ -39,10 +42,32 @@ function transferList(feeds: Record<string, WireTensor>): ArrayBuffer[] {
   return [...seen];
 }
 
+/**
+ * Why a provider cannot work on this machine without trying it, or undefined.
+ * onnxruntime-node ships the CUDA and TensorRT providers as separate shared
+ * libraries that only a GPU install downloads; probing a missing one makes
+ * ONNX Runtime print a native error, so a missing library is reported here.
+ */
+export function providerUnavailable(provider: ExecutionProvider): string | undefined {
+  if (provider === 'cpu') return undefined;
+  if (process.platform !== 'linux' || process.arch !== 'x64') return `onnxruntime-node has no ${provider} provider for ${process.platform}/${process.arch}`;
+  const packageDir = dirname(createRequire(import.meta.url).resolve('onnxruntime-node/package.json'));
+  const library = `libonnxruntime_providers_${provider}.so`;
+  if (!existsSync(join(packageDir, 'bin', 'napi-v6', 'linux', 'x64', library))) {
+    return `${library} is not installed (a GPU image installs onnxruntime-node with ONNXRUNTIME_NODE_INSTALL=cuda12)`;
+  }
+  return undefined;
+}
+
 export async function createSession(modelPath: string, options: SessionOptions): Promise<CreatedSession> {
   const { providers, logger, intraOpThreads, interOpThreads, allowSpinning } = options;
   const spinning = allowSpinning ? '1' : '0';
-  const order = providers.includes('cpu') ? providers.slice(0, providers.indexOf('cpu') + 1) : [...providers, 'cpu'];
+  const wanted = providers.includes('cpu') ? providers.slice(0, providers.indexOf('cpu') + 1) : [...providers, 'cpu'];
+  const skipped = wanted.flatMap((provider) => {
+    const reason = providerUnavailable(provider);
+    return reason ? [{ provider, reason }] : [];
+  });
+  const order = wanted.filter((provider) => !skipped.some((s) => s.provider === provider));
   const data: SessionThreadData = {
     modelPath,
     providers: [...order],
@@ -72,11 +97,9 @@ export async function createSession(modelPath: string, options: SessionOptions):
     throw error;
   });
 
-  for (const { provider, reason } of ready.failures) {
-    logger.warn({ model_path: modelPath, provider, reason }, `execution provider ${provider} is not available; trying the next one`);
-  }
-  if (!providers.includes('cpu') && ready.provider === 'cpu') {
-    logger.warn({ model_path: modelPath }, 'no configured execution provider is available; falling back to cpu');
+  // One structured warning per provider that could not be used, naming the one that serves instead.
+  for (const { provider, reason } of [...skipped, ...ready.failures]) {
+    logger.warn({ model_path: modelPath, provider, reason, fallback: ready.provider }, `execution provider ${provider} is not available; using ${ready.provider}`);
   }
   logger.info({ model_path: modelPath, provider: ready.provider }, 'execution provider selected');
 
