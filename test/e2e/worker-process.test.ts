@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startWorkerProcess, type WorkerProcess } from '@switchyard/fleet/worker-process';
 import { writeSampleRepository } from '@switchyard/model-worker/samples';
+import { eventually } from '../src/eventually.ts';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -35,7 +36,7 @@ describe('model worker process over HTTP', () => {
     // A copy whose queue waits long enough to observe draining.
     await mkdir(join(repository, 'slow-queue', '1'), { recursive: true });
     await copyFile(join(repository, 'seed-classifier', '1', 'model.onnx'), join(repository, 'slow-queue', '1', 'model.onnx'));
-    await writeFile(join(repository, 'slow-queue', 'config.yaml'), 'max_batch_size: 64\ndynamic_batching:\n  max_queue_delay_microseconds: 400000\n');
+    await writeFile(join(repository, 'slow-queue', 'config.yaml'), 'max_batch_size: 64\ndynamic_batching:\n  max_queue_delay_microseconds: 5000000\n');
     worker = await startWorkerProcess({ model: 'seed-classifier', repository });
   });
   afterAll(async () => {
@@ -99,14 +100,21 @@ describe('model worker process over HTTP', () => {
     const slow = await startWorkerProcess({ model: 'slow-queue', repository });
     const url = `${slow.url}/v2/models/slow-queue/infer`;
     const pending = Array.from({ length: 5 }, (_, i) => post(url, featureRequest([[i / 10, 0]])));
-    await new Promise((r) => setTimeout(r, 100));
+    // All five wait in the batch queue (its delay is 5 s) when the signal arrives.
+    await eventually(
+      async () => Number(/^switchyard_worker_queue_depth\{[^}]*\} (\d+)$/m.exec(await (await fetch(`${slow.url}/metrics`)).text())?.[1]),
+      (depth) => depth === 5,
+      4000,
+    );
     slow.child.kill('SIGTERM');
     const exitCode = new Promise<number | null>((resolve) => slow.child.once('exit', resolve));
     const responses = await Promise.all(pending);
     expect(responses.map((r) => r.status)).toEqual([200, 200, 200, 200, 200]);
+    // Answered during the drain: the client is told not to reuse the connection.
+    expect(responses.map((r) => r.headers.get('connection'))).toEqual(Array(5).fill('close'));
     expect(await exitCode).toBe(0);
-    expect(slow.lines.some((l) => l.includes('"msg":"draining: finishing queued and in-flight requests"'))).toBe(true);
-    expect(slow.lines.some((l) => l.includes('"msg":"worker stopped"'))).toBe(true);
+    expect(slow.lines.some((l) => l.includes('"msg":"draining: finishing in-flight requests"'))).toBe(true);
+    expect(slow.lines.some((l) => l.includes('"msg":"stopped"'))).toBe(true);
   });
 
   it('refuses to start on a bad model config, naming the file', async () => {
