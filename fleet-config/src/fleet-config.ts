@@ -102,6 +102,8 @@ const GatewaySchema = z
     /** Larger request bodies get 413. Default 16 MiB. */
     body_limit_bytes: z.number().int().min(1024).default(16 * 1024 * 1024),
     connect_timeout_ms: z.number().int().min(1).default(1000),
+    /** How long a Redis command (rate limit, flags) may take before the fallback applies. */
+    redis_command_timeout_ms: z.number().int().min(10).default(250),
     /** Time to the upstream's response headers; beyond it 504. */
     response_timeout_ms: z.number().int().min(1).default(30_000),
     /** Header naming the end user an application calls on behalf of (sticky routing key). */

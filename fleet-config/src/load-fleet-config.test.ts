@@ -4,7 +4,7 @@ import { parse } from 'yaml';
 import { variantUpstreams } from './fleet-config.ts';
 import { FleetConfigError, loadFleetConfig, parseFleetConfig } from './load-fleet-config.ts';
 
-const EXAMPLE = fileURLToPath(new URL('../../../switchyard.yaml', import.meta.url));
+const EXAMPLE = fileURLToPath(new URL('../../switchyard.yaml', import.meta.url));
 
 const minimal = () => ({
   version: 1,

@@ -103,7 +103,7 @@ export async function createGateway(settings: GatewaySettings): Promise<Gateway>
     },
   });
 
-  const redis = settings.redisUrl ? await connectRedis(settings.redisUrl, logger, settings.redisConnectTimeoutMs ?? 3000) : undefined;
+  const redis = settings.redisUrl ? await connectRedis(settings.redisUrl, logger, settings.redisConnectTimeoutMs ?? 3000, config.gateway.redis_command_timeout_ms) : undefined;
   const memoryStore = new MemoryRateLimitStore();
   const rateLimitStore: RateLimitStore = redis ? new RedisRateLimitStore(redis, redisPrefix) : memoryStore;
 
@@ -254,12 +254,12 @@ export async function createGateway(settings: GatewaySettings): Promise<Gateway>
   };
 }
 
-async function connectRedis(url: string, logger: Logger, timeoutMs: number): Promise<Redis> {
+async function connectRedis(url: string, logger: Logger, timeoutMs: number, commandTimeoutMs: number): Promise<Redis> {
   const redis = new Redis(url, {
     // Fail fast while Redis is away (the fallback limiter takes over); reconnect in the background.
     enableOfflineQueue: false,
     maxRetriesPerRequest: 0,
-    commandTimeout: 250,
+    commandTimeout: commandTimeoutMs,
     retryStrategy: (attempt) => Math.min(attempt * 100, 2000),
   });
   let reported = false;

@@ -23,6 +23,8 @@ const { installShutdown, serveFetch } = await import('@switchyard/observability/
 const { loadFleetConfig } = await import('@switchyard/fleet-config/load');
 const { completeConfig } = await import('./config/complete-config.ts');
 const { createGateway } = await import('./create-gateway.ts');
+const { randomUUID } = await import('node:crypto');
+const { hostname } = await import('node:os');
 
 const logger = createLogger({ service: 'switchyard-gateway', level: env.logLevel });
 const complete = completeConfig(env);
@@ -37,6 +39,7 @@ try {
 
 const gateway = await createGateway({
   config,
+  replicaId: `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`,
   logger,
   serviceVersion: SERVICE_VERSION,
   redisPrefix: env.redisPrefix,

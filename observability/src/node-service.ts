@@ -11,7 +11,7 @@
  * are resources released (`close`). A drain that outlives its timeout exits 1.
  */
 import { Server as NetServer } from 'node:net';
-import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { Server, type IncomingMessage, type ServerResponse } from 'node:http';
 import { serve, type ServerType } from '@hono/node-server';
 import type { Logger } from './logger.ts';
 
@@ -28,10 +28,11 @@ export interface ServeOptions {
 export function serveFetch(options: ServeOptions): Promise<Server> {
   const { fetch, port, hostname, logger, listening } = options;
   return new Promise((resolve) => {
-    const server = serve({ fetch, port, hostname }, (info) => {
+    const server: ServerType = serve({ fetch, port, hostname }, (info) => {
       logger.info({ url: `http://${hostname}:${info.port}`, port: info.port }, listening);
-      resolve(server as Server);
-    }) as ServerType;
+      // The Node adapter serves HTTP/1.1 through node:http unless told otherwise.
+      if (server instanceof Server) resolve(server);
+    });
     server.on('error', (error: NodeJS.ErrnoException) => {
       logger.fatal({ err: error, port, host: hostname }, error.code === 'EADDRINUSE' ? `port ${port} is already in use` : 'cannot listen');
       process.exit(1);

@@ -173,11 +173,11 @@ describe('progressive delivery', () => {
       });
       expect(started.status).toBe(200);
       // Once the plan has advanced a step, kill whichever replica holds the lease.
-      await eventually(() => flags(a), (f) => (f.state.plan?.step ?? 0) >= 1);
+      await eventually(() => flags(a), (f) => (f.state.plan?.step ?? 0) >= 1, 60_000);
       const holder = ((await admin(a, 'GET', '/admin/status')).body as { rollout_lease: { holder: string } }).rollout_lease.holder;
       const [leader, survivor] = holder.includes(`:${a.child.pid}:`) ? [a, b] : [b, a];
       leader.child.kill('SIGKILL');
-      const promoted = await eventually(() => flags(survivor), (f) => f.state.plan?.status === 'promoted', 30_000);
+      const promoted = await eventually(() => flags(survivor), (f) => f.state.plan?.status === 'promoted', 120_000);
       expect(promoted.state).toMatchObject({ stable: 'v2', weights: { v1: 0, v2: 100 } });
       const history = ((await admin(survivor, 'GET', '/admin/history/seed-classifier?limit=20')).body as AuditView[]).reverse();
       const steps = history.filter((h) => h.actor === 'rollout-controller').map((h) => h.reason.split(':')[0]);
@@ -190,7 +190,7 @@ describe('progressive delivery', () => {
     } finally {
       await fleet.close();
     }
-  });
+  }, 300_000); // four judged steps and a lease takeover on a possibly loaded machine
 });
 
 describe('flags while Redis is away', () => {

@@ -71,7 +71,7 @@ export async function startFleet(options: { v1Replicas?: number; policies?: unkn
     const config = {
       version: 1,
       model_repository: repository,
-      gateway: { health_interval_ms: 200, circuit_breaker: { failures: 2, cooldown_ms: 1000 }, rollout_tick_ms: overrides.rolloutTickMs ?? 200 },
+      gateway: { health_interval_ms: 200, redis_command_timeout_ms: 5000, circuit_breaker: { failures: 2, cooldown_ms: 1000 }, rollout_tick_ms: overrides.rolloutTickMs ?? 200 },
       auth: {
         api_keys: [
           { id: 'e2e', sha256: createHash('sha256').update(FLEET_KEY).digest('hex'), tenant: 'acme', scopes: ['infer:*', 'variant:override', 'admin'] },

@@ -62,7 +62,7 @@ export function providerUnavailable(provider: ExecutionProvider): string | undef
 export async function createSession(modelPath: string, options: SessionOptions): Promise<CreatedSession> {
   const { providers, logger, intraOpThreads, interOpThreads, allowSpinning } = options;
   const spinning = allowSpinning ? '1' : '0';
-  const wanted = providers.includes('cpu') ? providers.slice(0, providers.indexOf('cpu') + 1) : [...providers, 'cpu'];
+  const wanted: ExecutionProvider[] = providers.includes('cpu') ? providers.slice(0, providers.indexOf('cpu') + 1) : [...providers, 'cpu'];
   const skipped = wanted.flatMap((provider) => {
     const reason = providerUnavailable(provider);
     return reason ? [{ provider, reason }] : [];
