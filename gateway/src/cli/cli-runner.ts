@@ -9,7 +9,7 @@
 import { CommanderError, type Command } from 'commander';
 
 export const EXIT_OK = 0;
-/** The operation failed: the admin API refused it or could not be reached, a file could not be read. */
+/** The operation failed: the admin API refused it or could not be reached, a file could not be read or parsed. */
 export const EXIT_FAILED = 1;
 /** The command line was wrong. */
 export const EXIT_USAGE = 2;

@@ -61,7 +61,8 @@ const GLOBAL_HELP = `
 Admin API: --url, else SWITCHYARD_ADMIN_URL, else ${DEFAULT_ADMIN_URL}.
 Key (scope 'admin'): --key, else SWITCHYARD_ADMIN_KEY, else the local fleet's .switchyard/dev-api-key.
 Exit codes: 0 done; 1 the admin API refused the change (the reason is printed) or could not be reached,
-or a file could not be read; 2 the command line is wrong (unknown command or option, missing argument).`;
+or a flags file could not be read or parsed; 2 the command line is wrong (unknown command or option,
+missing or invalid argument).`;
 
 const FLAGS_FILE_HELP = `
 The file is what 'flags get <model> --json' prints: {"version": n, "updated_at": ..., "updated_by": ..., "state": {...}}.
