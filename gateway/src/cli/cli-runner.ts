@@ -45,15 +45,44 @@ function configure(command: Command, io: CliIo, tool: string): void {
   for (const sub of command.commands) configure(sub, io, tool);
 }
 
+function unknownCommand(command: Command, name: string, io: CliIo): number {
+  let root = command;
+  while (root.parent) root = root.parent;
+  io.stderr(`${root.name()}: unknown command '${name}'\n${usageHint(command)}\n`);
+  return EXIT_USAGE;
+}
+
+/**
+ * The first operand that names no subcommand where one is expected, with
+ * the command that expected it. Commander would answer `bogus --help` with
+ * the parent's help and exit 0; here it is an unknown command like any other.
+ */
+function unknownSubcommand(program: Command, argv: readonly string[]): { command: Command; name: string } | undefined {
+  let command = program;
+  for (let i = 0; i < argv.length; i++) {
+    const token = argv[i] ?? '';
+    if (token === '--') return undefined;
+    if (token.startsWith('-')) {
+      const flag = token.split('=')[0] ?? token;
+      let option;
+      for (let c: Command | null = command; c && !option; c = c.parent) option = c.options.find((o) => o.long === flag || o.short === flag);
+      if (option?.required && !token.includes('=')) i++; // its value is the next token
+      continue;
+    }
+    if (command.commands.length === 0) return undefined;
+    const sub = command.commands.find((c) => c.name() === token || c.aliases().includes(token));
+    if (!sub) return token === 'help' ? undefined : { command, name: token };
+    command = sub;
+  }
+  return undefined;
+}
+
 /** `help a b` shows the help of `a b`; an unknown name is a usage error like any other. */
 function showHelp(program: Command, names: readonly string[], io: CliIo): number {
   let command = program;
   for (const name of names) {
     const sub = command.commands.find((c) => c.name() === name || c.aliases().includes(name));
-    if (!sub) {
-      io.stderr(`${program.name()}: unknown command '${name}'\n${usageHint(command)}\n`);
-      return EXIT_USAGE;
-    }
+    if (!sub) return unknownCommand(command, name, io);
     command = sub;
   }
   command.outputHelp();
@@ -69,6 +98,8 @@ export async function runCli(program: Command, argv: readonly string[], io: CliI
   const tool = program.name();
   configure(program, io, tool);
   if (argv[0] === 'help' && argv.length > 1) return showHelp(program, argv.slice(1), io);
+  const unknown = argv.some((a) => a === '--help' || a === '-h') ? unknownSubcommand(program, argv) : undefined;
+  if (unknown) return unknownCommand(unknown.command, unknown.name, io);
   try {
     await program.parseAsync([...argv], { from: 'user' });
     return EXIT_OK;

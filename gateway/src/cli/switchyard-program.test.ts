@@ -76,6 +76,8 @@ describe('switchyard CLI: help and usage errors', () => {
       [['flags', 'get', '--bogus'], "unknown option '--bogus'", 'switchyard flags get [options] [model]'],
       [['flags', 'nope'], "unknown command 'nope'", 'switchyard flags [options] [command]'],
       [['help', 'flags', 'nope'], "unknown command 'nope'", 'switchyard flags [options] [command]'],
+      [['bogus', '--help'], "unknown command 'bogus'", 'switchyard [options] [command]'],
+      [['--url', 'http://x', 'flags', 'nope', '-h'], "unknown command 'nope'", 'switchyard flags [options] [command]'],
       [['rollback'], "missing required argument 'model'", 'switchyard rollback [options] <model>'],
       [['flags', 'set', 'm'], "missing required argument 'file'", 'switchyard flags set [options] <model> <file>'],
       [['flags', 'kill', 'm', 'maybe'], "command-argument value 'maybe' is invalid for argument 'switch'. Allowed choices are on, off.", 'switchyard flags kill [options] <model> <switch>'],
