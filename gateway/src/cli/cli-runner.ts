@@ -45,6 +45,10 @@ function configure(command: Command, io: CliIo, tool: string): void {
   for (const sub of command.commands) configure(sub, io, tool);
 }
 
+function subcommand(command: Command, name: string): Command | undefined {
+  return command.commands.find((c) => c.name() === name || c.aliases().includes(name));
+}
+
 function unknownCommand(command: Command, name: string, io: CliIo): number {
   let root = command;
   while (root.parent) root = root.parent;
@@ -70,7 +74,7 @@ function unknownSubcommand(program: Command, argv: readonly string[]): { command
       continue;
     }
     if (command.commands.length === 0) return undefined;
-    const sub = command.commands.find((c) => c.name() === token || c.aliases().includes(token));
+    const sub = subcommand(command, token);
     if (!sub) return token === 'help' ? undefined : { command, name: token };
     command = sub;
   }
@@ -81,7 +85,7 @@ function unknownSubcommand(program: Command, argv: readonly string[]): { command
 function showHelp(program: Command, names: readonly string[], io: CliIo): number {
   let command = program;
   for (const name of names) {
-    const sub = command.commands.find((c) => c.name() === name || c.aliases().includes(name));
+    const sub = subcommand(command, name);
     if (!sub) return unknownCommand(command, name, io);
     command = sub;
   }
