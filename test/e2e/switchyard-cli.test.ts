@@ -1,4 +1,4 @@
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { admin, FLEET_KEY, inferRequest, startFleet, type Fleet, type Gateway } from '../src/fleet-fixture.ts';
@@ -9,14 +9,29 @@ const EXAMPLE = fileURLToPath(new URL('../../gateway/examples/flags/seed-classif
 
 interface FlagView { version: number; state: { stable: string; candidate?: string; weights: Record<string, number>; allow: { subjects: string[] } } }
 
-/** The CLI as a user runs it (its own process, talking to the gateway's admin port). */
-function switchyard(gateway: Gateway, args: string[], input?: string) {
-  const result = spawnSync(process.execPath, ['--import', TSX, SWITCHYARD_CLI, ...args], {
-    env: { ...process.env, SWITCHYARD_ADMIN_URL: gateway.adminUrl, SWITCHYARD_ADMIN_KEY: FLEET_KEY },
-    encoding: 'utf8',
-    ...(input === undefined ? {} : { input }),
+/**
+ * Runs a process to its end without blocking this one: a blocked event loop
+ * would miss the gateway closing idle keep-alive connections, and the next
+ * admin call would then fail on a socket the other side had closed.
+ */
+function run(command: string, args: string[], env: Record<string, string>, input = ''): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { env: { ...process.env, ...env } });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+    child.stdin.end(input);
   });
-  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+const adminEnv = (gateway: Gateway) => ({ SWITCHYARD_ADMIN_URL: gateway.adminUrl, SWITCHYARD_ADMIN_KEY: FLEET_KEY });
+
+/** The CLI as a user runs it (its own process, talking to the gateway's admin port). */
+function switchyard(gateway: Gateway, args: string[]) {
+  return run(process.execPath, ['--import', TSX, SWITCHYARD_CLI, ...args], adminEnv(gateway));
 }
 
 async function flags(gateway: Gateway): Promise<FlagView> {
@@ -35,11 +50,11 @@ describe('switchyard CLI against a real gateway', () => {
   });
   afterAll(async () => fleet?.close());
 
-  it('prints help with exit 0, and a usage error instead of a stack trace with exit 2', () => {
-    const help = switchyard(gateway, ['flags', 'set', '--help']);
+  it('prints help with exit 0, and a usage error instead of a stack trace with exit 2', async () => {
+    const help = await switchyard(gateway, ['flags', 'set', '--help']);
     expect(help.code).toBe(0);
     expect(help.stdout).toMatch(/^Usage: switchyard flags set \[options\] <model> <file>/);
-    const wrong = switchyard(gateway, ['flags', 'get', '--bogus']);
+    const wrong = await switchyard(gateway, ['flags', 'get', '--bogus']);
     expect(wrong).toEqual({
       code: 2, stdout: '', stderr: "switchyard: unknown option '--bogus'\nusage: switchyard flags get [options] [model]\nrun 'switchyard flags get --help' for details\n",
     });
@@ -52,11 +67,8 @@ describe('switchyard CLI against a real gateway', () => {
     expect(changed.status).toBe(200);
     const before = await flags(gateway);
     const cli = `"${process.execPath}" --import "${TSX}" "${SWITCHYARD_CLI}"`;
-    const piped = spawnSync('sh', ['-c', `${cli} flags get seed-classifier --json | ${cli} flags set seed-classifier - --json`], {
-      env: { ...process.env, SWITCHYARD_ADMIN_URL: gateway.adminUrl, SWITCHYARD_ADMIN_KEY: FLEET_KEY },
-      encoding: 'utf8',
-    });
-    expect({ code: piped.status, stderr: piped.stderr }).toEqual({ code: 0, stderr: '' });
+    const piped = await run('sh', ['-c', `${cli} flags get seed-classifier --json | ${cli} flags set seed-classifier - --json`], adminEnv(gateway));
+    expect({ code: piped.code, stderr: piped.stderr }).toEqual({ code: 0, stderr: '' });
     const after = await flags(gateway);
     expect(JSON.parse(piped.stdout)).toEqual(after);
     expect(after.version).toBe(before.version + 1);
@@ -64,7 +76,7 @@ describe('switchyard CLI against a real gateway', () => {
   });
 
   it("routes by the repository's example flags file once `flags set` has written it", async () => {
-    const set = switchyard(gateway, ['flags', 'set', 'seed-classifier', EXAMPLE]);
+    const set = await switchyard(gateway, ['flags', 'set', 'seed-classifier', EXAMPLE]);
     expect({ code: set.code, stderr: set.stderr }).toEqual({ code: 0, stderr: '' });
     expect((await flags(gateway)).state).toMatchObject({ stable: 'v1', candidate: 'v2', weights: { v1: 90, v2: 10 }, allow: { subjects: ['qa-alice', 'qa-bob'] } });
     expect(await variantOf(gateway, 'qa-alice')).toBe('v2');
@@ -76,11 +88,11 @@ describe('switchyard CLI against a real gateway', () => {
   });
 
   it('refuses a rollback after a promotion with the reason and a non-zero exit, changing nothing', async () => {
-    expect(switchyard(gateway, ['flags', 'reset', 'seed-classifier']).code).toBe(0);
-    expect(switchyard(gateway, ['promote', 'seed-classifier']).code).toBe(0);
+    expect((await switchyard(gateway, ['flags', 'reset', 'seed-classifier'])).code).toBe(0);
+    expect((await switchyard(gateway, ['promote', 'seed-classifier'])).code).toBe(0);
     const promoted = await flags(gateway);
     expect(promoted.state).toMatchObject({ stable: 'v2', weights: { v1: 0, v2: 100 } });
-    const refused = switchyard(gateway, ['rollback', 'seed-classifier']);
+    const refused = await switchyard(gateway, ['rollback', 'seed-classifier']);
     expect(refused).toEqual({
       code: 1, stdout: '', stderr: "switchyard: nothing to roll back: no rollout is running or paused and the stable variant 'v2' already has all traffic (HTTP 409)\n",
     });
