@@ -1,6 +1,7 @@
-import { execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
 import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually } from '../src/eventually.ts';
@@ -114,13 +115,14 @@ describe('feature flags across gateway replicas (real Redis)', () => {
   });
 
   it('operates flags from the switchyard CLI', async () => {
-    const cli = (...args: string[]) =>
-      execFileSync(process.execPath, ['--import', TSX, SWITCHYARD_CLI, ...args], { env: { ...process.env, SWITCHYARD_ADMIN_URL: a.adminUrl, SWITCHYARD_ADMIN_KEY: FLEET_KEY }, encoding: 'utf8' });
-    expect(cli('rollout', 'seed-classifier', '--candidate', '40%')).toMatch(/seed-classifier\s+\d+\s+v1\s+v2\s+v1=60% v2=40%/);
-    const status = JSON.parse(cli('status', '--json')) as { flags: Record<string, FlagView>; status: { flags: { connected: boolean } } };
+    // Not execFileSync: a blocked event loop misses the gateways closing idle keep-alive connections.
+    const cli = async (...args: string[]) =>
+      (await promisify(execFile)(process.execPath, ['--import', TSX, SWITCHYARD_CLI, ...args], { env: { ...process.env, SWITCHYARD_ADMIN_URL: a.adminUrl, SWITCHYARD_ADMIN_KEY: FLEET_KEY }, encoding: 'utf8' })).stdout;
+    expect(await cli('rollout', 'seed-classifier', '--candidate', '40%')).toMatch(/seed-classifier\s+\d+\s+v1\s+v2\s+v1=60% v2=40%/);
+    const status = JSON.parse(await cli('status', '--json')) as { flags: Record<string, FlagView>; status: { flags: { connected: boolean } } };
     expect(status.flags['seed-classifier']?.state.weights).toEqual({ v1: 60, v2: 40 });
     expect(status.status.flags.connected).toBe(true);
-    expect(cli('history', 'seed-classifier', '--limit', '1')).toMatch(/e2e\s+candidate v2 set to 40%/);
+    expect(await cli('history', 'seed-classifier', '--limit', '1')).toMatch(/e2e\s+candidate v2 set to 40%/);
     await eventually(() => flags(b), (f) => f.state.weights.v2 === 40);
   });
 

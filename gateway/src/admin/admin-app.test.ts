@@ -81,6 +81,27 @@ describe('admin API', () => {
     expect(store.get('m')).toEqual(before);
   });
 
+  it('refuses a rollback with 409 and the reason when there is nothing to roll back, recording nothing', async () => {
+    const { call, store } = await adminApp();
+    expect((await call('POST', '/admin/rollouts/m/promote')).status).toBe(200);
+    const before = store.get('m');
+    const refused = await call('POST', '/admin/rollouts/m/rollback');
+    expect(refused.status).toBe(409);
+    expect(await refused.json()).toEqual({ error: "nothing to roll back: no rollout is running or paused and the stable variant 'v2' already has all traffic" });
+    expect(store.get('m')).toEqual(before);
+    expect(((await (await call('GET', '/admin/history/m')).json()) as Array<{ reason: string }>)[0]?.reason).toBe('promoted by an operator');
+  });
+
+  it('reports stats and status in snake_case, with null rather than a perfect score for a variant without requests', async () => {
+    const { call } = await adminApp();
+    expect(await (await call('GET', '/admin/stats')).json()).toEqual({
+      m: { v1: { requests: 0, success_rate: null, p50_ms: null, p99_ms: null }, v2: { requests: 0, success_rate: null, p50_ms: null, p99_ms: null } },
+    });
+    expect(await (await call('GET', '/admin/status')).json()).toEqual({
+      flags: { connected: true, last_sync_at: expect.any(Number) as unknown }, rollout_lease: { holder: 'me', self: 'me' },
+    });
+  });
+
   it('never answers 5xx to fuzzed payloads', async () => {
     const { call } = await adminApp();
     const paths = fc.constantFrom(

@@ -13,7 +13,7 @@ import { checkVariants, RolloutStateSchema, type RolloutState, type StoredRollou
 import { stateFromConfig } from '../flags/seed-flags.ts';
 import { GatewayError } from '../http/gateway-error.ts';
 import { auth } from '../plugins/auth/index.ts';
-import { RolloutError, pausePlan, promote, resumePlan, rollback, setKill, startPlan, withCandidateShare } from '../rollout/rollout-operations.ts';
+import { RolloutConflictError, RolloutError, pausePlan, promote, resumePlan, rollback, setKill, startPlan, withCandidateShare } from '../rollout/rollout-operations.ts';
 import type { VariantStats } from '../rollout/variant-stats.ts';
 
 export const ADMIN_SCOPE = 'admin';
@@ -51,6 +51,7 @@ export function createAdminApp(options: AdminAppOptions): Hono {
   app.onError((error, c) => {
     if (error instanceof GatewayError) return c.json({ error: error.message }, error.status, error.headers);
     if (error instanceof HTTPException) return c.json({ error: error.message }, error.status);
+    if (error instanceof RolloutConflictError) return c.json({ error: error.message }, 409);
     if (error instanceof RolloutError) return c.json({ error: error.message }, 400);
     if (error instanceof VersionConflictError) return c.json({ error: `${error.message}; read the flags again and retry` }, 409);
     if (error instanceof z.ZodError) return c.json({ error: issues(error) }, 400);
@@ -93,7 +94,8 @@ export function createAdminApp(options: AdminAppOptions): Hono {
 
   app.get('/admin/status', async (c) => {
     const { holder, self } = await leadership();
-    return c.json({ flags: store.status(), rollout_lease: { holder: holder ?? null, self } });
+    const { connected, lastSyncAt } = store.status();
+    return c.json({ flags: { connected, last_sync_at: lastSyncAt }, rollout_lease: { holder: holder ?? null, self } });
   });
   app.get('/admin/flags', (c) => c.json(Object.fromEntries(store.models().sort().map((m) => [m, describe(current(m))]))));
   app.get('/admin/flags/:model', (c) => c.json(describe(current(modelParam(c).model))));
@@ -157,9 +159,10 @@ export function createAdminApp(options: AdminAppOptions): Hono {
     return c.json(Object.fromEntries(Object.entries(config.models).map(([model, spec]) => [
       model,
       Object.fromEntries(spec.variants.map((v) => {
-        const summary = stats.summary(model, v.name, since);
+        const { requests, successRate, p50Ms, p99Ms } = stats.summary(model, v.name, since);
         const ms = (x: number) => (Number.isNaN(x) ? null : Math.round(x * 1000) / 1000);
-        return [v.name, { ...summary, p50Ms: ms(summary.p50Ms), p99Ms: ms(summary.p99Ms) }];
+        // Without requests there is no success rate or latency to report: null, not a perfect score.
+        return [v.name, { requests, success_rate: requests === 0 ? null : successRate, p50_ms: ms(p50Ms), p99_ms: ms(p99Ms) }];
       })),
     ])));
   });

@@ -10,6 +10,11 @@ export class RolloutError extends Error {
   override name = 'RolloutError';
 }
 
+/** The change is valid but does not apply to the model's current state (the admin API answers 409). */
+export class RolloutConflictError extends RolloutError {
+  override name = 'RolloutConflictError';
+}
+
 /** `candidate` gets `percent`, the stable variant the rest, every other variant 0. */
 export function withCandidateShare(state: RolloutState, candidate: string, percent: number): RolloutState {
   if (!(candidate in state.weights)) throw new RolloutError(`'${candidate}' is not a variant (${Object.keys(state.weights).join(', ')})`);
@@ -60,8 +65,26 @@ export function promote(state: RolloutState, reason = 'promoted'): RolloutState 
   return RolloutStateSchema.parse(promoted);
 }
 
-/** Everything back to the stable variant at once. */
+/** Why there is nothing to roll back, or undefined when a rollback would change something. */
+function nothingToRollBack(state: RolloutState): string | undefined {
+  const plan = state.plan;
+  if (plan?.status === 'running' || plan?.status === 'paused') return undefined;
+  if (Object.entries(state.weights).some(([variant, weight]) => variant !== state.stable && weight > 0)) return undefined;
+  const why = plan?.reason ? ` (${plan.reason})` : '';
+  if (plan?.status === 'promoted') return `nothing to roll back: the rollout was already promoted${why}; '${state.stable}' is now the stable variant with all traffic`;
+  if (plan?.status === 'rolled_back') return `nothing to roll back: the rollout was already rolled back${why}; '${state.stable}' has all traffic`;
+  return `nothing to roll back: no rollout is running or paused and the stable variant '${state.stable}' already has all traffic`;
+}
+
+/**
+ * Everything back to the stable variant at once. Refused with a
+ * RolloutConflictError when no plan is running or paused and the stable
+ * variant already has all traffic (e.g. after a promotion), so an operator's
+ * rollback is never recorded as a change that changed nothing.
+ */
 export function rollback(state: RolloutState, reason: string): RolloutState {
+  const refusal = nothingToRollBack(state);
+  if (refusal) throw new RolloutConflictError(refusal);
   const weights = Object.fromEntries(Object.keys(state.weights).map((v) => [v, v === state.stable ? 100 : 0]));
   const plan = state.plan ? { ...state.plan, status: 'rolled_back' as const, reason } : undefined;
   return RolloutStateSchema.parse({ ...state, weights, ...(plan ? { plan } : {}) });
