@@ -4,7 +4,7 @@
  * promote, roll back, kill switch. The admin API and the controller both
  * use them, so a change means the same whoever makes it.
  */
-import { RolloutPlanSchema, RolloutStateSchema, type RolloutPlan, type RolloutState } from '../flags/rollout-state.ts';
+import { RolloutPlanSchema, RolloutStateSchema, type RolloutPlan, type RolloutPlanInput, type RolloutState } from '../flags/rollout-state.ts';
 
 export class RolloutError extends Error {
   override name = 'RolloutError';
@@ -19,7 +19,7 @@ export function withCandidateShare(state: RolloutState, candidate: string, perce
   return RolloutStateSchema.parse({ ...state, candidate, weights });
 }
 
-export function startPlan(state: RolloutState, candidate: string, plan: Partial<RolloutPlan>, now: number): RolloutState {
+export function startPlan(state: RolloutState, candidate: string, plan: RolloutPlanInput, now: number): RolloutState {
   const parsed = RolloutPlanSchema.parse({ ...plan, status: 'running', step: 0, step_started_at: now, reason: 'started' });
   return RolloutStateSchema.parse({ ...withCandidateShare(state, candidate, parsed.steps[0] ?? 0), plan: parsed });
 }

@@ -13,7 +13,9 @@ import type { FleetConfig } from '@switchyard/fleet-config/schema';
 import { GatewayMetrics } from '../metrics/gateway-metrics.ts';
 import type { RateLimitStore } from '../plugins/rate-limit/gcra.ts';
 import { MemoryRateLimitStore } from '../plugins/rate-limit/memory-store.ts';
+import { VariantStats } from '../rollout/variant-stats.ts';
 import { HealthChecker } from '../upstream/health-checker.ts';
+import { reportUpstreamHealth } from '../upstream/health-report.ts';
 import { UpstreamRegistry } from '../upstream/upstream-pool.ts';
 
 export const sha256 = (text: string): string => createHash('sha256').update(text).digest('hex');
@@ -56,6 +58,8 @@ export interface TestGateway {
   config: FleetConfig;
   runtime: GatewayRuntime;
   health: HealthChecker;
+  /** Per-variant upstream outcomes, as the rollout guards see them. */
+  stats: VariantStats;
   logs: ReturnType<typeof captureLogs>;
   close(): Promise<void>;
 }
@@ -71,7 +75,9 @@ export async function buildTestGateway(raw: unknown, options: { store?: RateLimi
     breakerFailures: config.gateway.circuit_breaker.failures,
     breakerCooldownMs: config.gateway.circuit_breaker.cooldown_ms,
     onBreakerChange: (url, state) => gatewayMetrics.breakerChanged(url, state),
+    onHealthChange: reportUpstreamHealth(gatewayMetrics, logs.logger),
   });
+  const stats = new VariantStats();
   const runtime: GatewayRuntime = {
     registry,
     rateLimitStore: options.store ?? new MemoryRateLimitStore(),
@@ -81,12 +87,13 @@ export async function buildTestGateway(raw: unknown, options: { store?: RateLimi
     gatewayMetrics,
     serverVersion: 'test',
     accepting: () => true,
+    stats,
   };
   const { app } = createGatewayApp(config, runtime);
-  const health = new HealthChecker({ upstreams: () => registry.all(), intervalMs: 60_000, onChange: (u, h) => gatewayMetrics.healthChanged(u, h) });
+  const health = new HealthChecker({ upstreams: () => registry.all(), intervalMs: 60_000 });
   await health.checkAll();
   return {
-    app, config, runtime, health, logs,
+    app, config, runtime, health, stats, logs,
     async close() {
       health.stop();
       await registry.close();

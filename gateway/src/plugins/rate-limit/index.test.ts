@@ -85,7 +85,7 @@ describe('rate limit', () => {
       const store = new MemoryRateLimitStore();
       const jwt = (issuer: string): Principal => ({ subject: 'dev', tenant: 'acme', scopes: ['infer:*'], method: 'jwt', issuer, identity: jwtIdentity(issuer, 'dev') });
       const callers = [principal('acme', 'dev'), jwt('https://idp.example'), jwt('https://other.example'), { ...principal('acme', 'dev2'), subject: 'dev' }];
-      const first = await Promise.all(callers.map((who) => app({ policies: [policy({ name: 'one', per, burst: 1, rate: 1, period_seconds: 3600 })], store }, who).request('/')));
+      const first = await Promise.all(callers.map((who) => Promise.resolve(app({ policies: [policy({ name: 'one', per, burst: 1, rate: 1, period_seconds: 3600 })], store }, who).request('/'))));
       const statuses = first.map((r) => r.status);
       // Two API keys naming the same subject do share a per-subject bucket; nothing else does.
       expect(statuses).toEqual(per === 'api_key' ? [200, 200, 200, 200] : [200, 200, 200, 429]);
