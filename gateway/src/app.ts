@@ -119,7 +119,7 @@ export function createGatewayApp(config: FleetConfig, runtime: GatewayRuntime): 
     observer: gatewayMetrics,
     ...(runtime.stats ? { outcomes: runtime.stats } : {}),
   });
-  const mirror = shadow({ pathFor: upstreamPath, observer: gatewayMetrics });
+  const mirror = shadow({ pathFor: upstreamPath, observer: gatewayMetrics, logger });
   const limitBody = bodyLimit({ maxBytes: config.gateway.body_limit_bytes });
 
   const address = addressModel();

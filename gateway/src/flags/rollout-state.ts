@@ -71,12 +71,12 @@ export const RolloutStateSchema = z
   .superRefine((state, ctx) => {
     const total = Object.values(state.weights).reduce((a, b) => a + b, 0);
     if (Math.abs(total - 100) > 1e-9) ctx.addIssue({ code: 'custom', path: ['weights'], message: `weights must sum to 100, they sum to ${total}` });
-    if (!(state.stable in state.weights)) ctx.addIssue({ code: 'custom', path: ['stable'], message: `'${state.stable}' has no weight` });
-    if (state.candidate !== undefined && !(state.candidate in state.weights)) ctx.addIssue({ code: 'custom', path: ['candidate'], message: `'${state.candidate}' has no weight` });
+    if (!Object.hasOwn(state.weights, state.stable)) ctx.addIssue({ code: 'custom', path: ['stable'], message: `'${state.stable}' has no weight` });
+    if (state.candidate !== undefined && !Object.hasOwn(state.weights, state.candidate)) ctx.addIssue({ code: 'custom', path: ['candidate'], message: `'${state.candidate}' has no weight` });
     const active = state.plan?.status === 'running' || state.plan?.status === 'paused';
     if (active && state.candidate === undefined) ctx.addIssue({ code: 'custom', path: ['plan'], message: 'a running plan needs a candidate' });
     state.rules.forEach((rule, i) => {
-      if (!(rule.variant in state.weights)) ctx.addIssue({ code: 'custom', path: ['rules', i, 'variant'], message: `'${rule.variant}' has no weight` });
+      if (!Object.hasOwn(state.weights, rule.variant)) ctx.addIssue({ code: 'custom', path: ['rules', i, 'variant'], message: `'${rule.variant}' has no weight` });
     });
   });
 

@@ -12,7 +12,7 @@ export class RolloutError extends Error {
 
 /** `candidate` gets `percent`, the stable variant the rest, every other variant 0. */
 export function withCandidateShare(state: RolloutState, candidate: string, percent: number): RolloutState {
-  if (!(candidate in state.weights)) throw new RolloutError(`'${candidate}' is not a variant (${Object.keys(state.weights).join(', ')})`);
+  if (!Object.hasOwn(state.weights, candidate)) throw new RolloutError(`'${candidate}' is not a variant (${Object.keys(state.weights).join(', ')})`);
   if (candidate === state.stable) throw new RolloutError(`'${candidate}' is the stable variant`);
   if (!(percent >= 0 && percent <= 100)) throw new RolloutError('percent must be between 0 and 100');
   const weights = Object.fromEntries(Object.keys(state.weights).map((v) => [v, v === candidate ? percent : v === state.stable ? 100 - percent : 0]));
