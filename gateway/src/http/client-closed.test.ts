@@ -78,4 +78,32 @@ describe('a client that goes away', () => {
     const state = startPlan(RolloutStateSchema.parse({ stable: 'v1', candidate: 'v2', weights: { v1: 90, v2: 10 } }), 'v2', { guards: { min_requests: 1 } }, 0);
     expect(judge('seed-classifier', state, gw.stats, 1)).toEqual({ action: 'hold' });
   });
+
+  it('times the variant from the upstream call, so a slow upload is not its latency', async () => {
+    const body = JSON.stringify({ inputs: [{ name: 'features', datatype: 'FP32', shape: [1, 2], data: [0.1, 0.2] }] });
+    const socket = connect(port, '127.0.0.1');
+    await new Promise<void>((resolve) => socket.once('connect', resolve));
+    const answered = new Promise<string>((resolve) => {
+      let text = '';
+      socket.on('data', (d: Buffer) => {
+        text += d.toString();
+        if (text.includes('"model_name"')) resolve(text);
+      });
+    });
+    const started = performance.now();
+    socket.write(
+      'POST /v2/models/seed-classifier/infer HTTP/1.1\r\nhost: gateway\r\ncontent-type: application/json\r\n' +
+        `authorization: Bearer ${KEY}\r\nx-switchyard-variant: v2\r\ncontent-length: ${body.length}\r\n\r\n${body.slice(0, 10)}`,
+    );
+    // The slow upload is the fault under test: the rest of the body comes half a second later.
+    await new Promise((r) => setTimeout(r, 500));
+    socket.write(body.slice(10));
+    expect(await answered).toMatch(/^HTTP\/1\.1 200/);
+    const uploadMs = performance.now() - started;
+    socket.destroy();
+    const summary = gw.stats.summary('seed-classifier', 'v2', 0);
+    expect(summary.requests).toBe(1);
+    // Relative, not a timing bound: the recorded latency excludes the upload's wait.
+    expect(summary.p99Ms).toBeLessThan(uploadMs - 400);
+  });
 });
