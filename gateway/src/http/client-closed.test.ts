@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RolloutStateSchema } from '../flags/rollout-state.ts';
 import { judge } from '../rollout/rollout-controller.ts';
 import { startPlan } from '../rollout/rollout-operations.ts';
+import { startFrozenUpstream } from '../testing/frozen-upstream.ts';
 import { buildTestGateway, serveWorker, sha256, type ServedWorker, type TestGateway } from '../testing/gateway-harness.ts';
 
 const KEY = 'sy_test_client_closed';
@@ -105,5 +106,34 @@ describe('a client that goes away', () => {
     expect(summary.requests).toBe(1);
     // Relative, not a timing bound: the recorded latency excludes the upload's wait.
     expect(summary.p99Ms).toBeLessThan(uploadMs - 400);
+  });
+
+  it('while waiting for the upstream is counted as 499, not as the upstream\'s 504', async () => {
+    const frozen = await startFrozenUpstream();
+    const g = await buildTestGateway({
+      version: 1,
+      gateway: { response_timeout_ms: 600, attempt_timeout_ms: 300 },
+      auth: { api_keys: [{ id: 'abort-test', sha256: sha256(KEY), tenant: 'acme', scopes: ['infer:*', 'variant:override'] }] },
+      models: { 'seed-classifier': { stable: 'v1', variants: [{ name: 'v1', version: 1, weight: 100, upstreams: [frozen.url] }] } },
+    });
+    const s = await new Promise<{ server: ServerType; port: number }>((resolve) => {
+      const srv = serve({ fetch: g.app.fetch, port: 0, hostname: '127.0.0.1' }, (info) => resolve({ server: srv, port: info.port }));
+    });
+    const body = '{"inputs": []}';
+    const socket = connect(s.port, '127.0.0.1');
+    await new Promise<void>((resolve) => socket.once('connect', resolve));
+    socket.write(
+      'POST /v2/models/seed-classifier/infer HTTP/1.1\r\nhost: gateway\r\ncontent-type: application/json\r\n' +
+        `authorization: Bearer ${KEY}\r\ncontent-length: ${body.length}\r\n\r\n${body}`,
+    );
+    await until(() => frozen.received() === 1);
+    socket.destroy();
+    await until(() => g.logs.lines.some((l) => l.msg === 'client closed request'));
+    const metrics = await (await g.app.request('/metrics')).text();
+    expect(metrics).toMatch(/switchyard_gateway_requests_total\{model="seed-classifier",variant="v1",status="499"\} 1/);
+    expect(metrics).not.toMatch(/switchyard_gateway_requests_total\{[^}]*status="5\d\d"/);
+    await new Promise<void>((resolve) => s.server.close(() => resolve()));
+    await g.close();
+    await frozen.close();
   });
 });
