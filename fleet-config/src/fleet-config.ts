@@ -104,8 +104,14 @@ const GatewaySchema = z
     connect_timeout_ms: z.number().int().min(1).default(1000),
     /** How long a Redis command (rate limit, flags) may take before the fallback applies. */
     redis_command_timeout_ms: z.number().int().min(10).default(250),
-    /** Time to the upstream's response headers; beyond it 504. */
+    /** Overall time to the upstream's response headers, all attempts together; beyond it 504. */
     response_timeout_ms: z.number().int().min(1).default(30_000),
+    /**
+     * Time one attempt may wait for a replica's response headers before the
+     * request moves to the next replica (then the stable variant). Default: a
+     * third of `response_timeout_ms`. At most `response_timeout_ms`.
+     */
+    attempt_timeout_ms: z.number().int().min(1).optional(),
     /** Header naming the end user an application calls on behalf of (sticky routing key). */
     user_header: z.string().min(1).toLowerCase().default('x-switchyard-user'),
     health_interval_ms: z.number().int().min(100).default(2000),
@@ -125,6 +131,11 @@ const GatewaySchema = z
       .prefault({}),
   })
   .strict()
+  .refine((g) => g.attempt_timeout_ms === undefined || g.attempt_timeout_ms <= g.response_timeout_ms, {
+    path: ['attempt_timeout_ms'],
+    message: 'must not exceed response_timeout_ms',
+  })
+  .transform((g) => ({ ...g, attempt_timeout_ms: g.attempt_timeout_ms ?? Math.max(1, Math.floor(g.response_timeout_ms / 3)) }))
   .prefault({});
 
 export const FleetConfigSchema = z

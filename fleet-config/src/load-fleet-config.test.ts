@@ -27,6 +27,12 @@ describe('fleet config', () => {
     expect(config.models.m?.variants[0]).toMatchObject({ pool: 'cpu', replicas: 1 });
   });
 
+  it('defaults the per-attempt timeout to a third of the response timeout and refuses one above it', () => {
+    expect(parseFleetConfig(minimal(), 'x.yaml').gateway).toMatchObject({ response_timeout_ms: 30_000, attempt_timeout_ms: 10_000 });
+    expect(parseFleetConfig({ ...minimal(), gateway: { response_timeout_ms: 900 } }, 'x.yaml').gateway.attempt_timeout_ms).toBe(300);
+    expect(() => parseFleetConfig({ ...minimal(), gateway: { response_timeout_ms: 1000, attempt_timeout_ms: 2000 } }, 'x.yaml')).toThrow(/gateway\.attempt_timeout_ms: must not exceed response_timeout_ms/);
+  });
+
   it('reports every error with its path and the file', () => {
     const raw = {
       version: 1,

@@ -1,8 +1,9 @@
 /**
  * The gateway as a Web-standard fetch handler (Hono). This is the one place
  * where the plugin pipeline is assembled from the fleet config:
- * request id → server span → accounting → body limit → auth → rate limit →
- * route → shadow → proxy. Node-specific concerns live in `server.ts`.
+ * request id → server span → accounting → model address → body limit →
+ * auth → rate limit → route → shadow → proxy. Node-specific concerns live
+ * in `server.ts`.
  */
 import type { Logger } from '@switchyard/observability/logger';
 import { PROMETHEUS_CONTENT_TYPE, type MetricsRegistry } from '@switchyard/observability/metrics';
@@ -10,12 +11,13 @@ import { serverSpan } from '@switchyard/observability/tracing';
 import { Hono, type Context, type MiddlewareHandler } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { FleetConfig } from '@switchyard/fleet-config/schema';
+import { CLIENT_CLOSED_REQUEST, ClientClosedRequest, clientGone } from './http/client-closed.ts';
 import { GatewayError } from './http/gateway-error.ts';
 import type { GatewayMetrics } from './metrics/gateway-metrics.ts';
-import { modelOf, upstreamPath, versionOf } from './model-path.ts';
+import { addressModel, modelOf, upstreamPath, versionOf } from './model-path.ts';
 import { auth } from './plugins/auth/index.ts';
 import { bodyLimit } from './plugins/body-limit/index.ts';
-import { proxy } from './plugins/proxy/index.ts';
+import { proxy, type UpstreamOutcomes } from './plugins/proxy/index.ts';
 import type { RateLimitStore } from './plugins/rate-limit/gcra.ts';
 import { rateLimit } from './plugins/rate-limit/index.ts';
 import { requestId } from './plugins/request-id/index.ts';
@@ -38,8 +40,8 @@ export interface GatewayRuntime {
   resolver?: (config: FleetConfig) => VariantResolver;
   /** The flag store's health, reported in readiness details. */
   flagStatus?: () => { connected: boolean; lastSyncAt: number };
-  /** Per-variant outcomes, for rollout guards and the admin API. */
-  stats?: { record(model: string, variant: string, status: number, seconds: number): void };
+  /** Per-variant upstream outcomes, for rollout guards and the admin API (`VariantStats`). */
+  stats?: UpstreamOutcomes;
   serverVersion: string;
   /** False while the gateway drains. */
   accepting: () => boolean;
@@ -59,6 +61,8 @@ export function createGatewayApp(config: FleetConfig, runtime: GatewayRuntime): 
   app.use(requestId());
   app.use(serverSpan({ tracerName: 'switchyard-gateway' }));
   app.onError(function renderError(error, c) {
+    // Nobody is left to read it; the status is for metrics and logs.
+    if (error instanceof ClientClosedRequest) return new Response(null, { status: CLIENT_CLOSED_REQUEST });
     if (error instanceof GatewayError) return c.json({ error: error.message }, error.status, error.headers);
     if (error instanceof HTTPException) return c.json({ error: error.message || 'request failed' }, error.status);
     logger.error({ err: error, path: c.req.path, request_id: c.get('requestId') }, 'unhandled error');
@@ -87,17 +91,16 @@ export function createGatewayApp(config: FleetConfig, runtime: GatewayRuntime): 
       await next();
     } finally {
       const seconds = (performance.now() - started) / 1000;
-      const status = c.res.status;
+      // A client that left is its own outcome, whatever the pipeline had got to.
+      const status = clientGone(c) ? CLIENT_CLOSED_REQUEST : c.res.status;
       const decision = c.get('route');
       const model = decision?.model.name ?? modelOf(c) ?? 'unknown';
       const variant = decision?.variant.name ?? 'none';
       gatewayMetrics.request(model, variant, status, seconds);
-      if (decision) {
-        runtime.stats?.record(model, variant, status, seconds);
-        if (decision.flagReason) gatewayMetrics.flagEvaluated(model, decision.variant.name, decision.flagReason);
-      }
+      if (decision?.flagReason) gatewayMetrics.flagEvaluated(model, decision.variant.name, decision.flagReason);
       const line = { request_id: c.get('requestId'), model, variant, status, duration_ms: Math.round(seconds * 1e6) / 1e3, subject: c.get('principal')?.subject };
       if (status >= 500) logger.warn(line, 'request failed');
+      else if (status === CLIENT_CLOSED_REQUEST) logger.info(line, 'client closed request');
       else logger.info(line, 'request served');
     }
   };
@@ -112,12 +115,19 @@ export function createGatewayApp(config: FleetConfig, runtime: GatewayRuntime): 
     observer: gatewayMetrics,
   });
   const routeRequest = route({ topology: () => topology, resolver, userHeader: config.gateway.user_header, modelOf, versionOf });
-  const forward = proxy({ responseTimeoutMs: config.gateway.response_timeout_ms, pathFor: upstreamPath, observer: gatewayMetrics });
-  const mirror = shadow({ pathFor: upstreamPath, observer: gatewayMetrics });
+  const forward = proxy({
+    responseTimeoutMs: config.gateway.response_timeout_ms,
+    attemptTimeoutMs: config.gateway.attempt_timeout_ms,
+    pathFor: upstreamPath,
+    observer: gatewayMetrics,
+    ...(runtime.stats ? { outcomes: runtime.stats } : {}),
+  });
+  const mirror = shadow({ pathFor: upstreamPath, observer: gatewayMetrics, logger });
   const limitBody = bodyLimit({ maxBytes: config.gateway.body_limit_bytes });
 
-  const inference = [accounting, limitBody, authenticate, limit, routeRequest, mirror, forward] as const;
-  const metadata = [accounting, authenticate, routeRequest, forward] as const;
+  const address = addressModel();
+  const inference = [accounting, address, limitBody, authenticate, limit, routeRequest, mirror, forward] as const;
+  const metadata = [accounting, address, authenticate, routeRequest, forward] as const;
   app.post('/v2/models/:model/infer', ...inference);
   app.post('/v2/models/:model/versions/:version/infer', ...inference);
   app.post('/v1/models/:target{.+:predict}', ...inference);

@@ -21,7 +21,7 @@ import type { FlagStore } from './flags/flag-store.ts';
 import { MemoryFlagStore } from './flags/memory-flag-store.ts';
 import { SwitchyardFlagProvider } from './flags/openfeature-provider.ts';
 import { RedisFlagStore } from './flags/redis-flag-store.ts';
-import { seedFlags } from './flags/seed-flags.ts';
+import { seedFlagsAndReport } from './flags/seed-flags.ts';
 import { GatewayMetrics } from './metrics/gateway-metrics.ts';
 import type { RateLimitStore } from './plugins/rate-limit/gcra.ts';
 import { MemoryRateLimitStore } from './plugins/rate-limit/memory-store.ts';
@@ -32,6 +32,7 @@ import { VariantStats } from './rollout/variant-stats.ts';
 import { topologyUrls } from './routing/fleet-topology.ts';
 import { flagResolver } from './routing/variant-resolver.ts';
 import { HealthChecker } from './upstream/health-checker.ts';
+import { reportUpstreamHealth } from './upstream/health-report.ts';
 import { UpstreamRegistry } from './upstream/upstream-pool.ts';
 
 export interface GatewaySettings {
@@ -101,6 +102,8 @@ export async function createGateway(settings: GatewaySettings): Promise<Gateway>
       if (state !== 'closed') logger.warn({ upstream: url, state }, 'circuit breaker changed');
       else logger.info({ upstream: url, state }, 'circuit breaker closed');
     },
+    // Every health change, from the health checker or from a failed request, is reported once here.
+    onHealthChange: reportUpstreamHealth(gatewayMetrics, logger),
   });
 
   const redis = settings.redisUrl ? await connectRedis(settings.redisUrl, logger, settings.redisConnectTimeoutMs ?? 3000, config.gateway.redis_command_timeout_ms) : undefined;
@@ -167,28 +170,23 @@ export async function createGateway(settings: GatewaySettings): Promise<Gateway>
   let current: GatewayApp = createGatewayApp(config, runtime);
 
   const admin = createAdminApp({
+    logger,
     config: () => config,
     store: flags,
     stats,
-    leadership: async () => ({ holder: await lease.holder().catch(() => undefined), self: replicaId }),
+    leadership: async () => ({
+      holder: await lease.holder().catch((error: unknown) => {
+        logger.warn({ error: (error as Error).message }, 'cannot read the rollout lease holder');
+        return undefined;
+      }),
+      self: replicaId,
+    }),
   });
 
-  const health = new HealthChecker({
-    upstreams: () => registry.all(),
-    intervalMs: config.gateway.health_interval_ms,
-    onChange: (url, healthy) => {
-      gatewayMetrics.healthChanged(url, healthy);
-      logger.info({ upstream: url, healthy }, 'upstream health changed');
-    },
-  });
+  const health = new HealthChecker({ upstreams: () => registry.all(), intervalMs: config.gateway.health_interval_ms });
 
   async function seed(next: FleetConfig): Promise<void> {
-    try {
-      for (const model of await seedFlags(flags, next)) logger.info({ model }, 'flags seeded from switchyard.yaml');
-    } catch (error) {
-      // Routing keeps what the store has; the next reload or reconnect tries again.
-      logger.warn({ error: (error as Error).message }, 'could not seed flags; routing uses what the store has');
-    }
+    await seedFlagsAndReport(flags, next, logger);
   }
 
   async function apply(next: FleetConfig): Promise<void> {

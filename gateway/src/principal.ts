@@ -9,6 +9,30 @@ export interface Principal {
   method: 'api_key' | 'jwt';
   /** The API key's id, when one was used. */
   keyId?: string;
+  /** The JWT's `iss`, when a token was used. */
+  issuer?: string;
+  /**
+   * The credential, namespaced by kind and issuer so that no two kinds can
+   * collide (a JWT with `sub: "dev"` is not the API key `dev`):
+   * `api_key:<key id>` or `jwt:<iss>:<sub>`, each part percent-encoded.
+   */
+  identity: string;
+}
+
+export function apiKeyIdentity(keyId: string): string {
+  return `api_key:${encodeURIComponent(keyId)}`;
+}
+
+export function jwtIdentity(issuer: string, subject: string): string {
+  return `jwt:${encodeURIComponent(issuer)}:${encodeURIComponent(subject)}`;
+}
+
+/**
+ * The subject, namespaced like `identity`: API keys that name the same
+ * subject share it (`api_key-subject:<subject>`); a JWT's is its identity.
+ */
+export function subjectKey(principal: Principal): string {
+  return principal.method === 'jwt' ? principal.identity : `api_key-subject:${encodeURIComponent(principal.subject)}`;
 }
 
 /** May `principal` call `model`? (`infer:<model>` or `infer:*`) */

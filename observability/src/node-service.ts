@@ -11,7 +11,7 @@
  * are resources released (`close`). A drain that outlives its timeout exits 1.
  */
 import { Server as NetServer } from 'node:net';
-import { Server, type IncomingMessage, type ServerResponse } from 'node:http';
+import { Server, type createServer as createHttpServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { serve, type ServerType } from '@hono/node-server';
 import type { Logger } from './logger.ts';
 
@@ -22,13 +22,15 @@ export interface ServeOptions {
   logger: Logger;
   /** Log line on listening, e.g. `gateway listening`. */
   listening: string;
+  /** Builds the `node:http` server (e.g. one that refuses malformed requests in the service's own error format). */
+  createServer?: typeof createHttpServer;
 }
 
 /** Listens, and exits the process with a fatal log line when the port cannot be bound. */
 export function serveFetch(options: ServeOptions): Promise<Server> {
-  const { fetch, port, hostname, logger, listening } = options;
+  const { fetch, port, hostname, logger, listening, createServer } = options;
   return new Promise((resolve) => {
-    const server: ServerType = serve({ fetch, port, hostname }, (info) => {
+    const server: ServerType = serve({ fetch, port, hostname, ...(createServer ? { createServer } : {}) }, (info) => {
       logger.info({ url: `http://${hostname}:${info.port}`, port: info.port }, listening);
       // The Node adapter serves HTTP/1.1 through node:http unless told otherwise.
       if (server instanceof Server) resolve(server);

@@ -48,8 +48,8 @@ function otlpProcessor(env: NodeJS.ProcessEnv): BoundedSpanProcessor | undefined
   const exporters = (env.OTEL_TRACES_EXPORTER ?? 'otlp').split(',').map((s) => s.trim());
   if (exporters.length !== 1 || exporters[0] !== 'otlp') return undefined;
   const protocol = env.OTEL_EXPORTER_OTLP_TRACES_PROTOCOL ?? env.OTEL_EXPORTER_OTLP_PROTOCOL ?? 'http/protobuf';
-  if (protocol === 'http/json') return new BoundedSpanProcessor(new OTLPJsonTraceExporter(), Number(env.OTEL_BSP_MAX_QUEUE_SIZE ?? 2048));
-  if (protocol === 'http/protobuf') return new BoundedSpanProcessor(new OTLPProtoTraceExporter(), Number(env.OTEL_BSP_MAX_QUEUE_SIZE ?? 2048));
+  if (protocol === 'http/json') return new BoundedSpanProcessor(new OTLPJsonTraceExporter(), { maxPending: Number(env.OTEL_BSP_MAX_QUEUE_SIZE ?? 2048) });
+  if (protocol === 'http/protobuf') return new BoundedSpanProcessor(new OTLPProtoTraceExporter(), { maxPending: Number(env.OTEL_BSP_MAX_QUEUE_SIZE ?? 2048) });
   return undefined;
 }
 

@@ -1,10 +1,14 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { parseFleetConfig } from '@switchyard/fleet-config/load';
+import { captureLogs } from '@switchyard/model-worker/testing/worker-harness';
+import type { FlagStore } from '../flags/flag-store.ts';
 import { MemoryFlagStore } from '../flags/memory-flag-store.ts';
+import { RedisFlagStore } from '../flags/redis-flag-store.ts';
 import { seedFlags } from '../flags/seed-flags.ts';
 import { VariantStats } from '../rollout/variant-stats.ts';
 import { sha256 } from '../testing/gateway-harness.ts';
+import { connectTestRedis } from '../testing/test-redis.ts';
 import { createAdminApp } from './admin-app.ts';
 
 const ADMIN_KEY = 'sy_admin_key';
@@ -23,13 +27,13 @@ const config = parseFleetConfig(
   'test',
 );
 
-async function adminApp() {
-  const store = new MemoryFlagStore();
+async function adminApp(store: FlagStore = new MemoryFlagStore()) {
   await seedFlags(store, config);
-  const app = createAdminApp({ config: () => config, store, stats: new VariantStats(), leadership: () => Promise.resolve({ holder: 'me', self: 'me' }) });
+  const logs = captureLogs('admin');
+  const app = createAdminApp({ config: () => config, store, stats: new VariantStats(), leadership: () => Promise.resolve({ holder: 'me', self: 'me' }), logger: logs.logger });
   const call = (method: string, path: string, body?: unknown, key = ADMIN_KEY) =>
     app.request(path, { method, headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, ...(body === undefined ? {} : { body: typeof body === 'string' ? body : JSON.stringify(body) }) });
-  return { app, store, call };
+  return { app, store, call, logs };
 }
 
 describe('admin API', () => {
@@ -122,5 +126,62 @@ describe('admin API', () => {
       }),
       { numRuns: 500 },
     );
+  });
+
+  it('answers names that are Object.prototype properties as unknown models (404), never 500', async () => {
+    const { call, store } = await adminApp();
+    const before = store.get('m');
+    for (const name of ['constructor', '__proto__', 'toString', 'hasOwnProperty', 'valueOf']) {
+      for (const [method, path, body] of [
+        ['GET', `/admin/flags/${name}`], ['PUT', `/admin/flags/${name}`, { state: {} }], ['POST', `/admin/flags/${name}/reset`],
+        ['GET', `/admin/history/${name}`], ['POST', `/admin/rollouts/${name}/weights`, { percent: 5 }], ['POST', `/admin/rollouts/${name}/start`, {}],
+      ] as Array<[string, string, unknown?]>) {
+        const res = await call(method, path, body);
+        expect({ method, path, status: res.status }).toEqual({ method, path, status: 404 });
+        expect(await res.json()).toEqual({ error: `unknown model '${name}'` });
+      }
+      // Nor is a prototype name a variant.
+      const weights = await call('POST', '/admin/rollouts/m/weights', { candidate: name, percent: 5 });
+      expect(weights.status).toBe(400);
+    }
+    expect(store.get('m')).toEqual(before);
+  });
+
+  it('answers 503 with a clear message, and logs it, when the flag store (Redis) is unavailable', async () => {
+    const shared = await connectTestRedis();
+    const { prefix } = shared;
+    // The store's own command connection, which the test takes away.
+    const redis = shared.redis.duplicate({ lazyConnect: true, enableOfflineQueue: false });
+    await redis.connect();
+    const store = await RedisFlagStore.open({ redis, subscriber: redis.duplicate({ lazyConnect: false, enableOfflineQueue: true }), prefix, onError: () => undefined });
+    try {
+      const { call, logs } = await adminApp(store);
+      expect((await call('GET', '/admin/history/m')).status).toBe(200);
+      redis.disconnect(); // Redis is gone for commands
+      for (const [method, path, body] of [['GET', '/admin/history/m'], ['POST', '/admin/rollouts/m/weights', { percent: 7 }], ['POST', '/admin/flags/m/kill', { on: true }]] as Array<[string, string, unknown?]>) {
+        const res = await call(method, path, body);
+        expect(res.status).toBe(503);
+        expect(res.headers.get('retry-after')).toBe('1');
+        expect(((await res.json()) as { error: string }).error).toMatch(/^the flag store is unavailable \(.+\); nothing was changed, retry shortly$/);
+      }
+      const refusals = logs.lines.filter((l) => l.msg === 'admin request refused: flag store unavailable');
+      expect(refusals).toHaveLength(3);
+      expect(refusals[0]).toMatchObject({ level: 'warn', method: 'GET', path: '/admin/history/m', actor: 'ops' });
+      expect(store.get('m')?.state.weights).toEqual({ v1: 90, v2: 10 });
+    } finally {
+      await store.close();
+      await shared.close();
+    }
+  });
+
+  it('logs an internal fault with its context once, and answers 500 without details', async () => {
+    const store = new MemoryFlagStore();
+    const { call, logs } = await adminApp(Object.assign(store, { history: () => Promise.reject(new Error('disk on fire')) }));
+    const res = await call('GET', '/admin/history/m');
+    expect(res.status).toBe(500);
+    expect(await res.json()).toEqual({ error: 'internal error' });
+    expect(logs.lines.filter((l) => l.msg === 'admin request failed')).toEqual([
+      expect.objectContaining({ level: 'error', method: 'GET', path: '/admin/history/m', err: expect.objectContaining({ message: 'disk on fire' }) as unknown }),
+    ]);
   });
 });

@@ -4,11 +4,12 @@
  * per-variant stats. Callers need the `admin` scope. Every change is
  * validated first and written whole, or not at all.
  */
+import { createLogger, type Logger } from '@switchyard/observability/logger';
 import { Hono, type Context, type MiddlewareHandler } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import { z } from 'zod';
 import type { FleetConfig } from '@switchyard/fleet-config/schema';
-import { VersionConflictError, type FlagStore } from '../flags/flag-store.ts';
+import { FlagStoreUnavailable, VersionConflictError, type FlagStore } from '../flags/flag-store.ts';
 import { checkVariants, RolloutStateSchema, type RolloutState, type StoredRollout } from '../flags/rollout-state.ts';
 import { stateFromConfig } from '../flags/seed-flags.ts';
 import { GatewayError } from '../http/gateway-error.ts';
@@ -24,6 +25,8 @@ export interface AdminAppOptions {
   stats: VariantStats;
   /** Who leads rollouts, and whether this replica does. */
   leadership: () => Promise<{ holder: string | undefined; self: string }>;
+  /** Where refusals for an unavailable store and internal faults are logged. Default: a JSON logger on stdout. */
+  logger?: Logger;
   now?: () => number;
 }
 
@@ -45,7 +48,7 @@ async function jsonBody(c: Context): Promise<unknown> {
 }
 
 export function createAdminApp(options: AdminAppOptions): Hono {
-  const { store, stats, leadership, now = Date.now } = options;
+  const { store, stats, leadership, now = Date.now, logger = createLogger({ service: 'switchyard-gateway' }) } = options;
   const app = new Hono();
 
   app.onError((error, c) => {
@@ -55,6 +58,12 @@ export function createAdminApp(options: AdminAppOptions): Hono {
     if (error instanceof RolloutError) return c.json({ error: error.message }, 400);
     if (error instanceof VersionConflictError) return c.json({ error: `${error.message}; read the flags again and retry` }, 409);
     if (error instanceof z.ZodError) return c.json({ error: issues(error) }, 400);
+    const context = { method: c.req.method, path: c.req.path, actor: c.get('principal')?.subject };
+    if (error instanceof FlagStoreUnavailable) {
+      logger.warn({ ...context, reason: error.message }, 'admin request refused: flag store unavailable');
+      return c.json({ error: `${error.message}; nothing was changed, retry shortly` }, 503, { 'Retry-After': '1' });
+    }
+    logger.error({ ...context, err: error }, 'admin request failed');
     return c.json({ error: 'internal error' }, 500);
   });
   app.notFound((c) => c.json({ error: `no route for ${c.req.method} ${c.req.path}` }, 404));
@@ -73,11 +82,16 @@ export function createAdminApp(options: AdminAppOptions): Hono {
   });
 
   const actor = (c: Context) => c.get('principal').subject;
+  /** The configured model a path names (own properties only: `constructor` is not a model). */
+  const specOf = (model: string) => {
+    const { models } = options.config();
+    const spec = Object.hasOwn(models, model) ? models[model] : undefined;
+    if (!spec) throw new GatewayError(404, `unknown model '${model}'`);
+    return spec;
+  };
   const modelParam = (c: Context) => {
     const model = c.req.param('model') ?? '';
-    const spec = options.config().models[model];
-    if (!spec) throw new GatewayError(404, `unknown model '${model}'`);
-    return { model, variants: spec.variants.map((v) => v.name) };
+    return { model, variants: specOf(model).variants.map((v) => v.name) };
   };
   const current = (model: string): StoredRollout => {
     const rollout = store.get(model);
@@ -116,9 +130,7 @@ export function createAdminApp(options: AdminAppOptions): Hono {
   });
   app.post('/admin/flags/:model/reset', async (c) => {
     const { model, variants } = modelParam(c);
-    const spec = options.config().models[model];
-    if (!spec) throw new GatewayError(404, `unknown model '${model}'`);
-    return write(c, model, variants, store.get(model), stateFromConfig(spec), 'reset to switchyard.yaml');
+    return write(c, model, variants, store.get(model), stateFromConfig(specOf(model)), 'reset to switchyard.yaml');
   });
   app.post('/admin/rollouts/:model/weights', async (c) => {
     const { model, variants } = modelParam(c);

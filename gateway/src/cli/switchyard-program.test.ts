@@ -170,7 +170,7 @@ describe('switchyard CLI: rollouts, stats and JSON output', () => {
 
   it("shows '—' for a variant without requests, and its numbers once it has some", async () => {
     const { cli, stats, tick } = await gateway();
-    for (let i = 0; i < 4; i++) stats.record('m', 'v1', i === 0 ? 503 : 200, 0.002);
+    for (let i = 0; i < 4; i++) stats.record('m', 'v1', i === 0 ? 503 : 200, 0.002, `user-${i}`);
     tick(1000);
     const { code, stdout } = await cli(['stats']);
     expect(code).toBe(0);
@@ -180,7 +180,7 @@ describe('switchyard CLI: rollouts, stats and JSON output', () => {
 
   it("prints every --json answer in the admin API's snake_case", async () => {
     const { cli, stats } = await gateway();
-    stats.record('m', 'v1', 200, 0.001);
+    stats.record('m', 'v1', 200, 0.001, 'user-0');
     const keys = (value: unknown): string[] =>
       Array.isArray(value) ? value.flatMap(keys)
       : typeof value === 'object' && value !== null ? Object.entries(value).flatMap(([k, v]) => [k, ...keys(v)])

@@ -6,7 +6,7 @@
  * so no change is missed; while Redis is away it serves what it last knew.
  */
 import type { Redis } from 'ioredis';
-import { VersionConflictError, type FlagChange, type FlagStore, type FlagStoreStatus } from './flag-store.ts';
+import { FlagStoreUnavailable, VersionConflictError, type FlagChange, type FlagStore, type FlagStoreStatus } from './flag-store.ts';
 import { RolloutStateSchema, type AuditEntry, type RolloutState, type StoredRollout } from './rollout-state.ts';
 
 const HISTORY_LIMIT = 1000;
@@ -156,10 +156,16 @@ export class RedisFlagStore implements FlagStore {
     const record: Record = { model, version: -1, updatedAt, updatedBy: actor, state };
     const old = this.#rollouts.get(model)?.state ?? null;
     const audit: AuditEntry = { model, version: -1, at: updatedAt, actor, reason, old, new: state };
-    const [ok, version] = await this.#redis.switchyardFlagWrite(
-      this.#key(model), `${this.#prefix}flags:audit:${model}`, `${this.#prefix}flags:index`,
-      expectedVersion, JSON.stringify(record), JSON.stringify(audit), this.#channel, model,
-    );
+    let ok: number;
+    let version: number;
+    try {
+      [ok, version] = await this.#redis.switchyardFlagWrite(
+        this.#key(model), `${this.#prefix}flags:audit:${model}`, `${this.#prefix}flags:index`,
+        expectedVersion, JSON.stringify(record), JSON.stringify(audit), this.#channel, model,
+      );
+    } catch (error) {
+      throw new FlagStoreUnavailable(error);
+    }
     if (ok !== 1) throw new VersionConflictError(`'${model}' is at version ${version}, not ${expectedVersion}`);
     // Our own successful write is the latest state, whatever version this replica saw before.
     this.#apply(JSON.stringify({ ...record, version }), true);
@@ -167,7 +173,12 @@ export class RedisFlagStore implements FlagStore {
   }
 
   async history(model: string, limit = 50): Promise<AuditEntry[]> {
-    const entries = await this.#redis.lrange(`${this.#prefix}flags:audit:${model}`, 0, limit - 1);
+    let entries: string[];
+    try {
+      entries = await this.#redis.lrange(`${this.#prefix}flags:audit:${model}`, 0, limit - 1);
+    } catch (error) {
+      throw new FlagStoreUnavailable(error);
+    }
     return entries.map((e) => JSON.parse(e) as AuditEntry);
   }
 

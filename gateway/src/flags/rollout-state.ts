@@ -25,6 +25,14 @@ export const RolloutPlanSchema = z
         min_requests: z.number().int().min(1).default(20),
         /** Latency noise tolerated on top of the p99 ratio, in ms. */
         latency_slack_ms: z.number().min(0).default(10),
+        /**
+         * Distinct callers (authenticated subjects) needed before a guard
+         * acts: a success-rate rollback needs 5xx seen by this many, a
+         * latency rollback or an advance needs requests from this many.
+         * Default 1 (one caller can move a guard); raise it where several
+         * callers share the model.
+         */
+        min_subjects: z.number().int().min(1).default(1),
       })
       .strict()
       .prefault({}),
@@ -40,6 +48,9 @@ export const RolloutPlanSchema = z
   .refine((p) => p.steps.every((s, i) => i === 0 || s > (p.steps[i - 1] ?? -1)), 'steps must be strictly ascending')
   .refine((p) => p.steps.at(-1) === 100, 'the last step must be 100')
   .refine((p) => p.step < p.steps.length, 'step must index into steps');
+
+/** A plan as written by a caller: every field optional, defaults applied on parse. */
+export type RolloutPlanInput = z.input<typeof RolloutPlanSchema>;
 
 export const RolloutStateSchema = z
   .object({
@@ -60,12 +71,12 @@ export const RolloutStateSchema = z
   .superRefine((state, ctx) => {
     const total = Object.values(state.weights).reduce((a, b) => a + b, 0);
     if (Math.abs(total - 100) > 1e-9) ctx.addIssue({ code: 'custom', path: ['weights'], message: `weights must sum to 100, they sum to ${total}` });
-    if (!(state.stable in state.weights)) ctx.addIssue({ code: 'custom', path: ['stable'], message: `'${state.stable}' has no weight` });
-    if (state.candidate !== undefined && !(state.candidate in state.weights)) ctx.addIssue({ code: 'custom', path: ['candidate'], message: `'${state.candidate}' has no weight` });
+    if (!Object.hasOwn(state.weights, state.stable)) ctx.addIssue({ code: 'custom', path: ['stable'], message: `'${state.stable}' has no weight` });
+    if (state.candidate !== undefined && !Object.hasOwn(state.weights, state.candidate)) ctx.addIssue({ code: 'custom', path: ['candidate'], message: `'${state.candidate}' has no weight` });
     const active = state.plan?.status === 'running' || state.plan?.status === 'paused';
     if (active && state.candidate === undefined) ctx.addIssue({ code: 'custom', path: ['plan'], message: 'a running plan needs a candidate' });
     state.rules.forEach((rule, i) => {
-      if (!(rule.variant in state.weights)) ctx.addIssue({ code: 'custom', path: ['rules', i, 'variant'], message: `'${rule.variant}' has no weight` });
+      if (!Object.hasOwn(state.weights, rule.variant)) ctx.addIssue({ code: 'custom', path: ['rules', i, 'variant'], message: `'${rule.variant}' has no weight` });
     });
   });
 

@@ -4,6 +4,7 @@
  * store, not the file, decides run-time traffic.
  */
 import type { FleetConfig } from '@switchyard/fleet-config/schema';
+import type { Logger } from '@switchyard/observability/logger';
 import { VersionConflictError, type FlagStore } from './flag-store.ts';
 import { RolloutStateSchema, type RolloutState } from './rollout-state.ts';
 
@@ -28,5 +29,23 @@ export async function seedFlags(store: FlagStore, config: FleetConfig): Promise<
       if (!(error instanceof VersionConflictError)) throw error; // another replica seeded it first
     }
   }
+  return seeded;
+}
+
+/**
+ * Seeds as `seedFlags` does, at start-up and on every reload, and says what
+ * happened: each seeded model (info), or why seeding failed (warn; routing
+ * keeps using what the store has, and the next reload or start tries again).
+ * Never rejects.
+ */
+export async function seedFlagsAndReport(store: FlagStore, config: FleetConfig, logger: Logger): Promise<string[]> {
+  let seeded: string[];
+  try {
+    seeded = await seedFlags(store, config);
+  } catch (error) {
+    logger.warn({ reason: (error as Error).message, models: Object.keys(config.models) }, 'could not seed flags from switchyard.yaml; routing uses what the flag store has');
+    return [];
+  }
+  for (const model of seeded) logger.info({ model }, 'flags seeded from switchyard.yaml');
   return seeded;
 }

@@ -2,10 +2,12 @@
  * Reads a request body up to a limit, failing with 413 as soon as the limit
  * is passed. On Node it reads the socket stream directly (the adapter's
  * `incoming`), which spares building a web `Request` per call; elsewhere it
- * reads the standard request body stream.
+ * reads the standard request body stream. A body that breaks off (the
+ * client closed the connection mid-upload) is a `ClientClosedRequest`.
  */
 import type { IncomingMessage } from 'node:http';
 import type { Context } from 'hono';
+import { ClientClosedRequest } from './client-closed.ts';
 import { GatewayError } from './gateway-error.ts';
 
 function tooLarge(maxBytes: number): GatewayError {
@@ -24,6 +26,16 @@ function concat(chunks: Uint8Array[], total: number): Uint8Array {
 }
 
 export async function readBody(c: Context, maxBytes: number): Promise<Uint8Array> {
+  try {
+    return await readAll(c, maxBytes);
+  } catch (error) {
+    // The body comes from the client: a stream that fails is a client that went away.
+    if (error instanceof GatewayError) throw error;
+    throw new ClientClosedRequest(error);
+  }
+}
+
+async function readAll(c: Context, maxBytes: number): Promise<Uint8Array> {
   const chunks: Uint8Array[] = [];
   let total = 0;
   const incoming = (c.env as { incoming?: IncomingMessage } | undefined)?.incoming;

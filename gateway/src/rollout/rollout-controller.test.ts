@@ -10,8 +10,9 @@ import { VariantStats } from './variant-stats.ts';
 const base = RolloutStateSchema.parse({ stable: 'v1', candidate: 'v2', weights: { v1: 100, v2: 0 } });
 const plan = { steps: [10, 50, 100], interval_seconds: 10, guards: { min_success_rate: 0.99, min_requests: 10, max_p99_ratio: 2, latency_slack_ms: 5 } };
 
-function traffic(stats: VariantStats, variant: string, n: number, { errors = 0, ms = 2 } = {}): void {
-  for (let i = 0; i < n; i++) stats.record('m', variant, i < errors ? 500 : 200, ms / 1000);
+/** `n` requests spread over `subjects` callers; the first `errors` fail. */
+function traffic(stats: VariantStats, variant: string, n: number, { errors = 0, ms = 2, subjects = 5 } = {}): void {
+  for (let i = 0; i < n; i++) stats.record('m', variant, i < errors ? 500 : 200, ms / 1000, `api_key:k${i % subjects}`);
 }
 
 describe('rollout guards', () => {
@@ -42,6 +43,29 @@ describe('rollout guards', () => {
     traffic(stats, 'v1', 50, { ms: 2 });
     traffic(stats, 'v2', 50, { ms: 20 });
     expect(judge('m', state, stats, now + 1)).toMatchObject({ action: 'rollback', reason: expect.stringMatching(/^candidate p99 20\.0 ms > stable p99 2\.0 ms × 2 \+ 5 ms$/) as unknown });
+  });
+
+  it('needs failures from min_subjects distinct callers before one can roll back', () => {
+    const now = 1_000_000;
+    const stats = new VariantStats(() => now);
+    const state = startPlan(base, 'v2', { ...plan, guards: { ...plan.guards, min_subjects: 3 } }, now);
+    traffic(stats, 'v2', 30);
+    // One caller's failures, however many, do not move the guard.
+    for (let i = 0; i < 10; i++) stats.record('m', 'v2', 500, 0.002, 'jwt:issuer:mallory');
+    expect(judge('m', state, stats, now + 1)).toEqual({ action: 'hold' });
+    stats.record('m', 'v2', 500, 0.002, 'api_key:k1');
+    stats.record('m', 'v2', 502, 0.002, 'api_key:k2');
+    expect(judge('m', state, stats, now + 1)).toEqual({ action: 'rollback', reason: 'candidate success rate 0.714 < 0.99 over 42 requests' });
+  });
+
+  it('does not advance on one caller\'s traffic when min_subjects asks for more', () => {
+    const now = 1_000_000;
+    const stats = new VariantStats(() => now);
+    const state = startPlan(base, 'v2', { ...plan, guards: { ...plan.guards, min_subjects: 2 } }, now);
+    traffic(stats, 'v2', 50, { subjects: 1 });
+    expect(judge('m', state, stats, now + 11_000)).toEqual({ action: 'hold' });
+    traffic(stats, 'v2', 2, { subjects: 2 });
+    expect(judge('m', state, stats, now + 11_000)).toMatchObject({ action: 'advance' });
   });
 
   it('promotes from the last step', () => {

@@ -1,7 +1,8 @@
 /**
  * Drives progressive delivery on the replica holding the rollout lease:
  * every tick, for each running plan, it compares the candidate with the
- * stable variant since the step began. A breached guard rolls back at once;
+ * stable variant since the step began, on upstream outcomes only (see
+ * `VariantStats`), from at least `min_subjects` distinct callers. A breached guard rolls back at once;
  * a healthy step that has lasted its interval (with enough requests)
  * advances, and the last step promotes. Writes carry the version they were
  * decided on, so a decision is never applied twice.
@@ -37,15 +38,15 @@ export function judge(model: string, state: RolloutState, stats: VariantStats, n
   const cand = stats.summary(model, candidate, plan.step_started_at);
   const stable = stats.summary(model, state.stable, plan.step_started_at);
   if (cand.requests >= guards.min_requests) {
-    if (cand.successRate < guards.min_success_rate) {
+    if (cand.successRate < guards.min_success_rate && cand.failingSubjects >= guards.min_subjects) {
       return { action: 'rollback', reason: `candidate success rate ${cand.successRate.toFixed(3)} < ${guards.min_success_rate} over ${cand.requests} requests` };
     }
-    if (stable.requests >= guards.min_requests && cand.p99Ms > stable.p99Ms * guards.max_p99_ratio + guards.latency_slack_ms) {
+    if (cand.subjects >= guards.min_subjects && stable.requests >= guards.min_requests && cand.p99Ms > stable.p99Ms * guards.max_p99_ratio + guards.latency_slack_ms) {
       return { action: 'rollback', reason: `candidate p99 ${cand.p99Ms.toFixed(1)} ms > stable p99 ${stable.p99Ms.toFixed(1)} ms × ${guards.max_p99_ratio} + ${guards.latency_slack_ms} ms` };
     }
   }
   const elapsed = now - plan.step_started_at;
-  if (elapsed < plan.interval_seconds * 1000 || cand.requests < guards.min_requests) return { action: 'hold' };
+  if (elapsed < plan.interval_seconds * 1000 || cand.requests < guards.min_requests || cand.subjects < guards.min_subjects) return { action: 'hold' };
   const health = `success ${cand.successRate.toFixed(3)} over ${cand.requests} requests, p99 ${cand.p99Ms.toFixed(1)} ms`;
   return plan.step === plan.steps.length - 1 ? { action: 'promote', reason: `guards held at 100% (${health})` } : { action: 'advance', reason: `guards held at ${plan.steps[plan.step]}% (${health})` };
 }

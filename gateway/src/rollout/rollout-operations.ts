@@ -4,7 +4,7 @@
  * promote, roll back, kill switch. The admin API and the controller both
  * use them, so a change means the same whoever makes it.
  */
-import { RolloutPlanSchema, RolloutStateSchema, type RolloutPlan, type RolloutState } from '../flags/rollout-state.ts';
+import { RolloutPlanSchema, RolloutStateSchema, type RolloutPlan, type RolloutPlanInput, type RolloutState } from '../flags/rollout-state.ts';
 
 export class RolloutError extends Error {
   override name = 'RolloutError';
@@ -17,14 +17,14 @@ export class RolloutConflictError extends RolloutError {
 
 /** `candidate` gets `percent`, the stable variant the rest, every other variant 0. */
 export function withCandidateShare(state: RolloutState, candidate: string, percent: number): RolloutState {
-  if (!(candidate in state.weights)) throw new RolloutError(`'${candidate}' is not a variant (${Object.keys(state.weights).join(', ')})`);
+  if (!Object.hasOwn(state.weights, candidate)) throw new RolloutError(`'${candidate}' is not a variant (${Object.keys(state.weights).join(', ')})`);
   if (candidate === state.stable) throw new RolloutError(`'${candidate}' is the stable variant`);
   if (!(percent >= 0 && percent <= 100)) throw new RolloutError('percent must be between 0 and 100');
   const weights = Object.fromEntries(Object.keys(state.weights).map((v) => [v, v === candidate ? percent : v === state.stable ? 100 - percent : 0]));
   return RolloutStateSchema.parse({ ...state, candidate, weights });
 }
 
-export function startPlan(state: RolloutState, candidate: string, plan: Partial<RolloutPlan>, now: number): RolloutState {
+export function startPlan(state: RolloutState, candidate: string, plan: RolloutPlanInput, now: number): RolloutState {
   const parsed = RolloutPlanSchema.parse({ ...plan, status: 'running', step: 0, step_started_at: now, reason: 'started' });
   return RolloutStateSchema.parse({ ...withCandidateShare(state, candidate, parsed.steps[0] ?? 0), plan: parsed });
 }

@@ -10,6 +10,7 @@ import { createGateway, type Gateway } from '../create-gateway.ts';
 import { parseFleetConfig } from '@switchyard/fleet-config/load';
 import type { FleetConfig } from '@switchyard/fleet-config/schema';
 import type { HealthChecker } from '../upstream/health-checker.ts';
+import type { VariantStats } from '../rollout/variant-stats.ts';
 
 export const sha256 = (text: string): string => createHash('sha256').update(text).digest('hex');
 
@@ -47,11 +48,13 @@ export async function serveWorker(repository: string, model: string): Promise<Se
 }
 
 export interface TestGateway {
-  /** `app.request(path, init)`, as with a Hono app, through the gateway's real request handler. */
-  app: { request(path: string, init?: RequestInit): Promise<Response> };
+  /** `app.request(path, init)` as with a Hono app, and `app.fetch` for a server: the gateway's real request handler. */
+  app: { request(path: string, init?: RequestInit): Promise<Response>; fetch: Gateway['fetch'] };
   gateway: Gateway;
   config: FleetConfig;
   health: HealthChecker;
+  /** Per-variant upstream outcomes, as the rollout guards see them. */
+  stats: VariantStats;
   logs: ReturnType<typeof captureLogs>;
   close(): Promise<void>;
 }
@@ -67,10 +70,11 @@ export async function buildTestGateway(raw: unknown, options: { redisUrl?: strin
   const gateway = await createGateway({ config, logger: logs.logger, serviceVersion: 'test', ...options });
   await gateway.health.checkAll();
   return {
-    app: { request: (path, init) => gateway.fetch(new Request(new URL(path, 'http://gateway.test'), init)) },
+    app: { request: (path, init) => gateway.fetch(new Request(new URL(path, 'http://gateway.test'), init)), fetch: gateway.fetch },
     gateway,
     config,
     health: gateway.health,
+    stats: gateway.stats,
     logs,
     close: () => gateway.close(),
   };

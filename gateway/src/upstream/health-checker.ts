@@ -10,6 +10,11 @@ export interface HealthCheckerOptions {
   intervalMs: number;
   /** Default 1000 ms. */
   timeoutMs?: number;
+  /**
+   * @deprecated Changes are reported once, active or passive, by the
+   * registry's `onHealthChange` (`UpstreamSettings`); this one sees only the
+   * checker's own. Still called when set.
+   */
   onChange?: (url: string, healthy: boolean) => void;
 }
 
@@ -38,6 +43,7 @@ export class HealthChecker {
 
   async #check(upstream: Upstream): Promise<void> {
     let healthy = false;
+    let reason: string;
     try {
       const { statusCode, body } = await upstream.pool.request({
         path: '/v2/health/ready',
@@ -47,11 +53,13 @@ export class HealthChecker {
       });
       await body.dump();
       healthy = statusCode === 200;
-    } catch {
+      reason = `readiness status ${statusCode}`;
+    } catch (error) {
       healthy = false;
+      reason = (error as { code?: string }).code ?? (error as Error).message;
     }
     if (upstream.healthy !== healthy) this.#options.onChange?.(upstream.url, healthy);
-    upstream.healthy = healthy;
+    upstream.setHealth(healthy, 'health_check', reason);
   }
 
   stop(): void {

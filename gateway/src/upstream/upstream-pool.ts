@@ -1,6 +1,8 @@
 /**
  * Upstream workers: one pooled keep-alive undici client per base URL, with
- * its circuit breaker and the health last seen by the health checker.
+ * its circuit breaker and its health. Health changes, whether the health
+ * checker saw them (active) or the proxy did (passive), all go through
+ * `Upstream.setHealth`, which reports each change once.
  */
 import { Pool } from 'undici';
 import { CircuitBreaker, type BreakerState } from './circuit-breaker.ts';
@@ -12,17 +14,31 @@ export interface UpstreamSettings {
   /** Keep-alive connections per upstream. Default 64. */
   connections?: number;
   onBreakerChange?: (url: string, state: BreakerState) => void;
+  /** Called on every change of an upstream's health, active or passive (see `reportUpstreamHealth`). */
+  onHealthChange?: (change: HealthChange) => void;
+}
+
+/** Who noticed: the periodic health check, or the proxy failing to reach the replica. */
+export type HealthSource = 'health_check' | 'proxy';
+
+export interface HealthChange {
+  url: string;
+  healthy: boolean;
+  source: HealthSource;
+  /** Why, e.g. `ECONNREFUSED` or `status 503`. */
+  reason?: string;
 }
 
 export class Upstream {
   readonly url: string;
   readonly pool: Pool;
   readonly breaker: CircuitBreaker;
-  /** Result of the last health check; unknown (undefined) until the first. */
-  healthy: boolean | undefined;
+  readonly #onHealthChange: ((change: HealthChange) => void) | undefined;
+  #healthy: boolean | undefined;
 
   constructor(url: string, settings: UpstreamSettings) {
     this.url = url;
+    this.#onHealthChange = settings.onHealthChange;
     this.pool = new Pool(url, {
       connections: settings.connections ?? 64,
       connect: { timeout: settings.connectTimeoutMs },
@@ -34,6 +50,18 @@ export class Upstream {
       cooldownMs: settings.breakerCooldownMs,
       onChange: (state) => settings.onBreakerChange?.(url, state),
     });
+  }
+
+  /** Last known health; unknown (undefined) until the first check or failure. */
+  get healthy(): boolean | undefined {
+    return this.#healthy;
+  }
+
+  /** Records the upstream's health; a change is reported (metric and log) through `onHealthChange`. */
+  setHealth(healthy: boolean, source: HealthSource, reason?: string): void {
+    if (this.#healthy === healthy) return;
+    this.#healthy = healthy;
+    this.#onHealthChange?.({ url: this.url, healthy, source, ...(reason !== undefined ? { reason } : {}) });
   }
 
   /** Worth trying: not known unhealthy and the breaker lets it through. */

@@ -9,7 +9,7 @@
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { ApiKeyConfig } from '@switchyard/fleet-config/schema';
-import type { Principal } from '../../principal.ts';
+import { apiKeyIdentity, type Principal } from '../../principal.ts';
 
 export type ApiKeyVerifier = (presented: string) => Principal | undefined;
 
@@ -25,7 +25,7 @@ export function apiKeyVerifier(keys: readonly ApiKeyConfig[]): ApiKeyVerifier {
     if (clash) throw new Error(`auth: API keys '${clash.principal.keyId ?? ''}' and '${key.id}' have the same sha256`);
     byDigest.set(key.sha256, {
       digest: Buffer.from(key.sha256, 'hex'),
-      principal: { subject: key.subject ?? key.id, tenant: key.tenant, scopes: key.scopes, method: 'api_key', keyId: key.id },
+      principal: { subject: key.subject ?? key.id, tenant: key.tenant, scopes: key.scopes, method: 'api_key', keyId: key.id, identity: apiKeyIdentity(key.id) },
     });
   }
   return function verifyApiKey(presented) {

@@ -126,7 +126,7 @@ describe('auth', () => {
     it('accepts a key in Authorization: Bearer and sets the principal', async () => {
       const res = await get(a, bearer('sy_valid_key'));
       expect(res.status).toBe(200);
-      expect(await res.json()).toEqual({ subject: 'app', tenant: 'acme', scopes: ['infer:seed-classifier'], method: 'api_key', keyId: 'app' });
+      expect(await res.json()).toEqual({ subject: 'app', tenant: 'acme', scopes: ['infer:seed-classifier'], method: 'api_key', keyId: 'app', identity: 'api_key:app' });
     });
 
     it('accepts a key in x-api-key', async () => {
@@ -155,7 +155,11 @@ describe('auth', () => {
     it('accepts a valid RS256 token and builds the principal from its claims', async () => {
       const res = await get(app({ apiKeys: [], jwt: jwtConfig() }), bearer(await token()));
       expect(res.status).toBe(200);
-      expect(await res.json()).toEqual({ subject: 'user-42', tenant: 'acme', scopes: ['infer:*', 'other'], method: 'jwt' });
+      expect(await res.json()).toEqual({
+        subject: 'user-42', tenant: 'acme', scopes: ['infer:*', 'other'], method: 'jwt',
+        // Namespaced by kind and issuer, so it never meets an API key's or another issuer's identity.
+        issuer: ISSUER, identity: `jwt:${encodeURIComponent(ISSUER)}:user-42`,
+      });
     });
 
     it('accepts a valid ES256 token', async () => {

@@ -6,7 +6,7 @@
  */
 import { errors, jwtVerify, type JWTPayload, type JWTVerifyOptions } from 'jose';
 import type { JwtConfig } from '@switchyard/fleet-config/schema';
-import type { Principal } from '../../principal.ts';
+import { jwtIdentity, type Principal } from '../../principal.ts';
 import { KeySetUnavailable, keySetOf } from './key-set.ts';
 
 /** An unacceptable token. The message is safe to return: it never quotes the token. */
@@ -49,7 +49,9 @@ function principalOf(payload: JWTPayload, tenantClaim: string, scopeClaim: strin
   if (typeof sub !== 'string' || sub === '') throw new TokenRejected("invalid token: 'sub' claim must be a non-empty string");
   const tenant = payload[tenantClaim];
   if (typeof tenant !== 'string' || tenant === '') throw new TokenRejected(`invalid token: missing '${tenantClaim}' claim`);
-  return { subject: sub, tenant, scopes: scopesOf(payload[scopeClaim], scopeClaim), method: 'jwt' };
+  // jose has checked `iss` against the configured issuer.
+  const issuer = String(payload.iss);
+  return { subject: sub, tenant, scopes: scopesOf(payload[scopeClaim], scopeClaim), method: 'jwt', issuer, identity: jwtIdentity(issuer, sub) };
 }
 
 /** Rejects with TokenRejected (a 401) or KeySetUnavailable (a 503). */

@@ -1,9 +1,20 @@
 /**
  * The proxy plugin: forwards the request to a replica of the routed
- * variant over pooled keep-alive connections. A connection failure (or a
- * 503 from a worker that is not ready) moves on to the next replica, then
- * to the model's stable variant; an open circuit breaker skips a replica.
- * A response timeout is a 504; nothing healthy left is a 503.
+ * variant over pooled keep-alive connections. The body is read whole first,
+ * so an attempt can be repeated: a connection failure, a 503 from a worker
+ * that is not ready, or no response headers within the per-attempt timeout
+ * moves the request on to the next replica, then to the model's stable
+ * variant (split traffic only), all within the overall response timeout.
+ * An open circuit breaker or known-bad health skips a replica. Nothing
+ * answered in time is a 504; nothing healthy left is a 503.
+ *
+ * No hedging (a second copy sent before the first has failed): inference is
+ * CPU-bound on the workers, so a hedge doubles the load at exactly the
+ * moment a replica is slow; the per-attempt timeout bounds the tail instead.
+ *
+ * Each attempt's outcome (status, or 504 for a timeout and 502 for a
+ * connection failure, with the time from sending upstream to the response
+ * headers) goes to `outcomes`: what rollout guards judge a variant by.
  */
 import { Readable } from 'node:stream';
 import { trace } from '@opentelemetry/api';
@@ -11,6 +22,7 @@ import type { Context, MiddlewareHandler } from 'hono';
 import type { Dispatcher } from 'undici';
 import { GatewayError } from '../../http/gateway-error.ts';
 import { readBody } from '../../http/read-body.ts';
+import { subjectKey, type Principal } from '../../principal.ts';
 import type { VariantRoute } from '../../routing/fleet-topology.ts';
 import type { Upstream } from '../../upstream/upstream-pool.ts';
 import { clientResponseHeaders, upstreamRequestHeaders } from './forward-headers.ts';
@@ -20,6 +32,10 @@ const DEFAULT_BODY_LIMIT = 16 * 1024 * 1024;
 /** Responses up to this size are read whole; larger ones stream through. */
 const BUFFER_LIMIT = 1024 * 1024;
 const RETRYABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'EHOSTUNREACH', 'ENOTFOUND', 'UND_ERR_SOCKET', 'UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_CLOSED']);
+const TIMEOUT_CODES = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT']);
+/** Recorded for an attempt that got no answer in time, and for one that could not reach the replica. */
+const TIMED_OUT = 504;
+const UNREACHABLE = 502;
 
 declare module 'hono' {
   interface ContextVariableMap {
@@ -32,12 +48,21 @@ export interface ProxyObserver {
   attempt(model: string, variant: string, outcome: 'ok' | 'retry' | 'timeout'): void;
 }
 
+/** What each upstream attempt did, for per-variant stats and rollout guards. */
+export interface UpstreamOutcomes {
+  /** `status` is the upstream's, or 504 (no answer in time) or 502 (unreachable); `seconds` from sending to the response headers. */
+  record(model: string, variant: string, status: number, seconds: number, subject: string): void;
+}
+
 export interface ProxyOptions {
-  /** Time to the upstream's response headers. */
+  /** Overall time to the upstream's response headers, all attempts together. */
   responseTimeoutMs: number;
+  /** Time one attempt waits for response headers before the next replica is tried. Default `responseTimeoutMs`. */
+  attemptTimeoutMs?: number;
   /** The upstream path for the routed version, e.g. `/v2/models/m/versions/2/infer`. */
   pathFor: (c: Context, version: number) => string;
   observer?: ProxyObserver;
+  outcomes?: UpstreamOutcomes;
 }
 
 function errorCode(error: unknown): string {
@@ -52,15 +77,24 @@ function* candidates(primary: VariantRoute, fallback: VariantRoute | undefined, 
 }
 
 export function proxy(options: ProxyOptions): MiddlewareHandler {
-  const { responseTimeoutMs, pathFor, observer } = options;
+  const { responseTimeoutMs, attemptTimeoutMs = responseTimeoutMs, pathFor, observer, outcomes } = options;
+  if (!(attemptTimeoutMs > 0 && attemptTimeoutMs <= responseTimeoutMs)) throw new Error('proxy: attemptTimeoutMs must be positive and at most responseTimeoutMs');
   const cursor = new WeakMap<VariantRoute, number>();
 
-  async function toResponse(res: Dispatcher.ResponseData): Promise<Response> {
+  async function toResponse(res: Dispatcher.ResponseData, model: string, variant: string): Promise<Response> {
     const headers = clientResponseHeaders(res.headers);
     const length = Number(res.headers['content-length']);
     if (Number.isFinite(length) && length <= BUFFER_LIMIT) {
+      let body: Uint8Array | null = null;
+      try {
+        if (res.statusCode !== 204) body = new Uint8Array(await res.body.arrayBuffer());
+      } catch (error) {
+        const code = errorCode(error);
+        if (TIMEOUT_CODES.has(code)) throw new GatewayError(504, `model '${model}' (variant '${variant}') stopped sending its answer`);
+        throw new GatewayError(502, `model '${model}' (variant '${variant}') broke off its answer (${code || (error as Error).message})`);
+      }
       // A Uint8Array body lets the Node adapter write the response without building a web Response.
-      return new Response(res.statusCode === 204 ? null : new Uint8Array(await res.body.arrayBuffer()), { status: res.statusCode, headers });
+      return new Response(body, { status: res.statusCode, headers });
     }
     return new Response(Readable.toWeb(res.body) as ReadableStream, { status: res.statusCode, headers });
   }
@@ -72,34 +106,53 @@ export function proxy(options: ProxyOptions): MiddlewareHandler {
     const body = method === 'GET' || method === 'HEAD' ? undefined : await readBody(c, c.get('bodyLimit') ?? DEFAULT_BODY_LIMIT);
     c.set('requestBody', body);
     const headers = upstreamRequestHeaders(c.req.raw.headers, c.get('requestId'));
+    const principal = c.get('principal') as Principal | undefined;
+    const subject = principal ? subjectKey(principal) : 'anonymous';
     // Pinned and overridden requests must not silently land elsewhere.
     const fallback = reason === 'split' ? model.variants.get(model.stable) : undefined;
     const start = cursor.get(variant) ?? 0;
     cursor.set(variant, start + 1);
+    const deadline = performance.now() + responseTimeoutMs;
 
     const tried: string[] = [];
+    let timedOut = false;
     for (const [target, upstream] of candidates(variant, fallback, start)) {
       if (!upstream.available()) {
         tried.push(`${upstream.url} (${upstream.healthy === false ? 'unhealthy' : 'circuit open'})`);
         continue;
       }
+      const remaining = Math.floor(deadline - performance.now());
+      if (remaining < 1) {
+        timedOut = true;
+        break;
+      }
+      const timeout = Math.min(attemptTimeoutMs, remaining);
+      const sent = performance.now();
       let res: Dispatcher.ResponseData;
       try {
-        res = await upstream.pool.request({ path: pathFor(c, target.version), method: method, headers, body, headersTimeout: responseTimeoutMs, bodyTimeout: responseTimeoutMs });
+        res = await upstream.pool.request({ path: pathFor(c, target.version), method: method, headers, body, headersTimeout: timeout, bodyTimeout: responseTimeoutMs });
       } catch (error) {
-        upstream.breaker.failure();
+        const seconds = (performance.now() - sent) / 1000;
         const code = errorCode(error);
-        if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT') {
+        if (TIMEOUT_CODES.has(code)) {
+          upstream.breaker.failure();
+          outcomes?.record(model.name, target.name, TIMED_OUT, seconds, subject);
           observer?.attempt(model.name, target.name, 'timeout');
-          throw new GatewayError(504, `model '${model.name}' (variant '${target.name}') did not answer within ${responseTimeoutMs} ms`);
+          trace.getActiveSpan()?.addEvent('upstream retry', { 'server.address': upstream.url, 'error.type': 'timeout' });
+          tried.push(`${upstream.url} (no answer within ${timeout} ms)`);
+          timedOut = true;
+          continue;
         }
         if (!RETRYABLE_CODES.has(code)) throw error;
-        upstream.healthy = false;
+        upstream.breaker.failure();
+        outcomes?.record(model.name, target.name, UNREACHABLE, seconds, subject);
+        upstream.setHealth(false, 'proxy', code);
         observer?.attempt(model.name, target.name, 'retry');
         trace.getActiveSpan()?.addEvent('upstream retry', { 'server.address': upstream.url, 'error.type': code });
         tried.push(`${upstream.url} (${code})`);
         continue;
       }
+      outcomes?.record(model.name, target.name, res.statusCode, (performance.now() - sent) / 1000, subject);
       if (res.statusCode === 503) {
         // Not ready (loading or draining): another replica may be.
         upstream.breaker.failure();
@@ -112,8 +165,10 @@ export function proxy(options: ProxyOptions): MiddlewareHandler {
       else upstream.breaker.success();
       observer?.attempt(model.name, target.name, 'ok');
       if (target !== variant) c.set('route', { ...decision, variant: target });
-      return toResponse(res);
+      return toResponse(res, model.name, target.name);
     }
-    throw new GatewayError(503, `no healthy upstream for model '${model.name}' (variant '${variant.name}'); tried ${tried.join(', ') || 'nothing'}`, { 'Retry-After': '1' });
+    const attempts = tried.join(', ') || 'nothing';
+    if (timedOut) throw new GatewayError(504, `model '${model.name}' (variant '${variant.name}') did not answer within ${responseTimeoutMs} ms; tried ${attempts}`);
+    throw new GatewayError(503, `no healthy upstream for model '${model.name}' (variant '${variant.name}'); tried ${attempts}`, { 'Retry-After': '1' });
   };
 }

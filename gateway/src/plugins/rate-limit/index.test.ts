@@ -3,14 +3,14 @@ import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RateLimitPolicyConfig } from '@switchyard/fleet-config/schema';
 import { GatewayError } from '../../http/gateway-error.ts';
-import type { Principal } from '../../principal.ts';
+import { apiKeyIdentity, jwtIdentity, type Principal } from '../../principal.ts';
 import { connectTestRedis } from '../../testing/test-redis.ts';
 import type { LimitCheck, RateLimitStore } from './gcra.ts';
 import { rateLimit, type RateLimitOptions } from './index.ts';
 import { MemoryRateLimitStore } from './memory-store.ts';
 import { RedisRateLimitStore } from './redis-store.ts';
 
-const principal = (tenant: string, subject = 'u1'): Principal => ({ subject, tenant, scopes: ['infer:*'], method: 'api_key', keyId: subject });
+const principal = (tenant: string, subject = 'u1'): Principal => ({ subject, tenant, scopes: ['infer:*'], method: 'api_key', keyId: subject, identity: apiKeyIdentity(subject) });
 
 function app(options: Omit<RateLimitOptions, 'modelOf'>, who: Principal = principal('acme')): Hono {
   const a = new Hono();
@@ -78,6 +78,18 @@ describe('rate limit', () => {
     const fresh = app({ policies, store }, principal('acme', 'k3'));
     expect((await fresh.request('/')).status).toBe(200);
     expect((await fresh.request('/')).headers.get('ratelimit')).toMatch(/"tenant";r=\d+;t=\d+, "key";r=0;t=\d+/);
+  });
+
+  it('never shares a bucket between an API key and a JWT, or between JWT issuers, with the same name', async () => {
+    for (const per of ['api_key', 'subject'] as const) {
+      const store = new MemoryRateLimitStore();
+      const jwt = (issuer: string): Principal => ({ subject: 'dev', tenant: 'acme', scopes: ['infer:*'], method: 'jwt', issuer, identity: jwtIdentity(issuer, 'dev') });
+      const callers = [principal('acme', 'dev'), jwt('https://idp.example'), jwt('https://other.example'), { ...principal('acme', 'dev2'), subject: 'dev' }];
+      const first = await Promise.all(callers.map((who) => Promise.resolve(app({ policies: [policy({ name: 'one', per, burst: 1, rate: 1, period_seconds: 3600 })], store }, who).request('/'))));
+      const statuses = first.map((r) => r.status);
+      // Two API keys naming the same subject do share a per-subject bucket; nothing else does.
+      expect(statuses).toEqual(per === 'api_key' ? [200, 200, 200, 200] : [200, 200, 200, 429]);
+    }
   });
 
   it('applies model-scoped policies only to their models', async () => {

@@ -9,7 +9,7 @@ import { trace } from '@opentelemetry/api';
 import type { Context, MiddlewareHandler } from 'hono';
 import type { RateLimitPolicyConfig } from '@switchyard/fleet-config/schema';
 import { GatewayError } from '../../http/gateway-error.ts';
-import type { Principal } from '../../principal.ts';
+import { subjectKey, type Principal } from '../../principal.ts';
 import type { LimitCheck, LimitOutcome, RateLimitStore } from './gcra.ts';
 import { limitField, policyField, type AppliedPolicy } from './headers.ts';
 
@@ -45,10 +45,11 @@ function bucketOwner(per: CompiledPolicy['per'], principal: Principal | undefine
   switch (per) {
     case 'tenant':
       return principal?.tenant;
+    // Namespaced by credential kind and issuer: a JWT never shares a key's bucket.
     case 'api_key':
-      return principal ? (principal.keyId ?? principal.subject) : undefined;
+      return principal?.identity;
     case 'subject':
-      return principal?.subject;
+      return principal && subjectKey(principal);
     case 'model':
       return model;
   }

@@ -2,10 +2,11 @@
  * The shadow plugin: copies a share of a model's traffic to its shadow
  * variant after the primary answered. The copy is fire-and-forget: it never
  * delays or fails the client's request; its outcome (agreement with the
- * primary, latency) goes to metrics.
+ * primary, latency) goes to metrics, and a copy that fails is logged once
+ * with the reason.
  */
-import type { MiddlewareHandler } from 'hono';
-import type { Context } from 'hono';
+import type { Logger } from '@switchyard/observability/logger';
+import type { Context, MiddlewareHandler } from 'hono';
 import type { Upstream } from '../../upstream/upstream-pool.ts';
 import { outputsAgree } from './compare-outputs.ts';
 
@@ -22,25 +23,53 @@ export interface ShadowOptions {
   timeoutMs?: number;
   random?: () => number;
   observer?: ShadowObserver;
+  /** Where failed copies are logged (warn). Default: not logged, only counted. */
+  logger?: Logger;
+}
+
+interface Copy {
+  upstream: Upstream;
+  path: string;
+  body: Uint8Array;
+  /** A clone of the primary's answer to the client. */
+  primary: Response;
+  model: string;
+  variant: string;
+  requestId: string;
 }
 
 export function shadow(options: ShadowOptions): MiddlewareHandler {
-  const { pathFor, timeoutMs = 5000, random = Math.random, observer } = options;
+  const { pathFor, timeoutMs = 5000, random = Math.random, observer, logger } = options;
 
-  async function mirror(upstream: Upstream, path: string, body: Uint8Array, primary: Promise<unknown>, model: string, variant: string): Promise<void> {
-    const started = performance.now();
-    let outcome: ShadowOutcome = 'error';
+  async function compare(copy: Copy): Promise<ShadowOutcome> {
+    let primary: unknown;
     try {
-      const res = await upstream.pool.request({
-        path, method: 'POST', body, headers: { 'content-type': 'application/json', 'x-switchyard-shadow': '1' },
-        headersTimeout: timeoutMs, bodyTimeout: timeoutMs,
-      });
-      const shadowBody: unknown = res.statusCode === 200 ? await res.body.json() : (await res.body.dump(), undefined);
-      if (shadowBody !== undefined) outcome = outputsAgree(await primary, shadowBody) ? 'agree' : 'disagree';
-    } catch {
-      outcome = 'error';
+      primary = await copy.primary.json();
+    } catch (error) {
+      throw new Error('the primary answer is not JSON, so there is nothing to compare', { cause: error });
     }
-    observer?.shadowed(model, variant, outcome, (performance.now() - started) / 1000);
+    const res = await copy.upstream.pool.request({
+      path: copy.path, method: 'POST', body: copy.body, headers: { 'content-type': 'application/json', 'x-switchyard-shadow': '1' },
+      headersTimeout: timeoutMs, bodyTimeout: timeoutMs,
+    });
+    if (res.statusCode !== 200) {
+      await res.body.dump();
+      throw new Error(`shadow variant answered ${res.statusCode}`);
+    }
+    const shadowBody: unknown = await res.body.json();
+    return outputsAgree(primary, shadowBody) ? 'agree' : 'disagree';
+  }
+
+  async function mirror(copy: Copy): Promise<void> {
+    const started = performance.now();
+    let outcome: ShadowOutcome;
+    try {
+      outcome = await compare(copy);
+    } catch (error) {
+      outcome = 'error';
+      logger?.warn({ model: copy.model, variant: copy.variant, upstream: copy.upstream.url, request_id: copy.requestId, reason: (error as Error).message }, 'shadow copy failed');
+    }
+    observer?.shadowed(copy.model, copy.variant, outcome, (performance.now() - started) / 1000);
   }
 
   return async function shadowMiddleware(c, next) {
@@ -52,7 +81,6 @@ export function shadow(options: ShadowOptions): MiddlewareHandler {
     if (!model.shadow || !target || !body || c.res.status !== 200 || random() * 100 >= model.shadow.percent) return;
     const upstream = target.upstreams.find((u) => u.healthy !== false);
     if (!upstream) return;
-    const primary = c.res.clone().json().catch(() => undefined);
-    void mirror(upstream, pathFor(c, target.version), body, primary, model.name, target.name);
+    void mirror({ upstream, path: pathFor(c, target.version), body, primary: c.res.clone(), model: model.name, variant: target.name, requestId: c.get('requestId') });
   };
 }
