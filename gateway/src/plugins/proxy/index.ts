@@ -13,7 +13,7 @@ import { GatewayError } from '../../http/gateway-error.ts';
 import { readBody } from '../../http/read-body.ts';
 import type { VariantRoute } from '../../routing/fleet-topology.ts';
 import type { Upstream } from '../../upstream/upstream-pool.ts';
-import { clientResponseHeaders, upstreamRequestHeaders } from './forward-headers.ts';
+import { clientResponseHeaders, UPSTREAM_VARIANT_HEADER, upstreamRequestHeaders } from './forward-headers.ts';
 
 /** Used when no body-limit plugin ran before the proxy. */
 const DEFAULT_BODY_LIMIT = 16 * 1024 * 1024;
@@ -71,7 +71,7 @@ export function proxy(options: ProxyOptions): MiddlewareHandler {
     const method = c.req.method;
     const body = method === 'GET' || method === 'HEAD' ? undefined : await readBody(c, c.get('bodyLimit') ?? DEFAULT_BODY_LIMIT);
     c.set('requestBody', body);
-    const headers = upstreamRequestHeaders(c.req.raw.headers, c.get('requestId'));
+    const headers = upstreamRequestHeaders(c.req.raw.headers, c.get('requestId'), variant.name);
     // Pinned and overridden requests must not silently land elsewhere.
     const fallback = reason === 'split' ? model.variants.get(model.stable) : undefined;
     const start = cursor.get(variant) ?? 0;
@@ -83,6 +83,8 @@ export function proxy(options: ProxyOptions): MiddlewareHandler {
         tried.push(`${upstream.url} (${upstream.healthy === false ? 'unhealthy' : 'circuit open'})`);
         continue;
       }
+      // A fallback attempt goes to the stable variant and says so.
+      headers[UPSTREAM_VARIANT_HEADER] = target.name;
       let res: Dispatcher.ResponseData;
       try {
         res = await upstream.pool.request({ path: pathFor(c, target.version), method: method, headers, body, headersTimeout: responseTimeoutMs, bodyTimeout: responseTimeoutMs });

@@ -7,6 +7,7 @@
 import type { MiddlewareHandler } from 'hono';
 import type { Context } from 'hono';
 import type { Upstream } from '../../upstream/upstream-pool.ts';
+import { UPSTREAM_VARIANT_HEADER } from '../proxy/forward-headers.ts';
 import { outputsAgree } from './compare-outputs.ts';
 
 export type ShadowOutcome = 'agree' | 'disagree' | 'error';
@@ -32,7 +33,7 @@ export function shadow(options: ShadowOptions): MiddlewareHandler {
     let outcome: ShadowOutcome = 'error';
     try {
       const res = await upstream.pool.request({
-        path, method: 'POST', body, headers: { 'content-type': 'application/json', 'x-switchyard-shadow': '1' },
+        path, method: 'POST', body, headers: { 'content-type': 'application/json', 'x-switchyard-shadow': '1', [UPSTREAM_VARIANT_HEADER]: variant },
         headersTimeout: timeoutMs, bodyTimeout: timeoutMs,
       });
       const shadowBody: unknown = res.statusCode === 200 ? await res.body.json() : (await res.body.dump(), undefined);
