@@ -70,9 +70,9 @@ describe('headers sent upstream', () => {
   async function setup(weights: [number, number], v2Status = 200, extra: Record<string, unknown> = {}) {
     const v1 = await stubWorker(1);
     const v2 = await stubWorker(2, v2Status);
-    cleanup.push(v1.close, v2.close);
+    cleanup.push(() => v1.close(), () => v2.close());
     const gw = await buildTestGateway(fleet(v1, v2, weights, extra));
-    cleanup.push(gw.close);
+    cleanup.push(() => gw.close());
     return { v1, v2, gw };
   }
 
