@@ -56,7 +56,7 @@ describe('rendered manifests against strict schemas', () => {
 
 describe('strict schemas', () => {
   it('are up to date with the type packages they are generated from (run `npm run schemas -w @switchyard/mesh`)', async () => {
-    const { generateSchemas, schemaFileContent } = await import('./schema-generation.ts');
+    const { generateSchemas, schemaFileContent } = await import('../scripts/schema-generation.ts');
     for (const [kind, schema] of Object.entries(generateSchemas())) {
       expect(await readFile(`${SCHEMAS}${kind}.json`, 'utf8'), kind).toBe(schemaFileContent(kind, schema));
     }
