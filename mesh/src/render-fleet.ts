@@ -6,7 +6,7 @@
  */
 import type { FleetConfig } from '@switchyard/fleet-config/schema';
 import { stringify } from 'yaml';
-import { REDIS_SECRET, variantWorkload } from './naming.ts';
+import { API_KEYS_SECRET, REDIS_SECRET, variantWorkload } from './naming.ts';
 import { renderGateway } from './render/gateway.ts';
 import { renderIdentity } from './render/identity.ts';
 import { renderIstio } from './render/istio.ts';
@@ -15,6 +15,14 @@ import { renderNetworkPolicies } from './render/network-policies.ts';
 import { resolveRenderOptions, type RenderOptions, type RenderOverrides } from './render/options.ts';
 import { inClusterRedisUrl, renderRedis } from './render/redis.ts';
 import { cpuScaling, poolAffinity, renderWorkers, WORKER_RESOURCES } from './render/workers.ts';
+
+/**
+ * What the operator creates before applying an overlay (see the README): the
+ * API-key digests, the Redis URL (the dev overlay generates its own), the
+ * model repository's volume claim. The TLS Secret lives in the ingress
+ * gateway's namespace.
+ */
+export const OPERATOR_PROVIDED: ReadonlySet<string> = new Set([`Secret/${API_KEYS_SECRET}`, `Secret/${REDIS_SECRET}`, 'PersistentVolumeClaim/switchyard-models']);
 
 interface Validatable {
   validate(): void;

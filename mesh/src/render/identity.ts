@@ -30,17 +30,23 @@ export function clusterConfig(config: FleetConfig, { mesh }: RenderOptions): Fle
       },
     ]),
   );
-  const { mesh: _mesh, ...rest } = config;
-  return { ...rest, gateway: { ...config.gateway, host: '0.0.0.0', admin_host: '0.0.0.0' }, auth: { ...config.auth, api_keys: [] }, models };
+  const inCluster: FleetConfig = { ...config };
+  delete inCluster.mesh;
+  return { ...inCluster, gateway: { ...config.gateway, host: '0.0.0.0', admin_host: '0.0.0.0' }, auth: { ...config.auth, api_keys: [] }, models };
 }
 
 export function configMapData(config: FleetConfig, options: RenderOptions): Record<string, string> {
   return { 'switchyard.yaml': stringify(clusterConfig(config, options)) };
 }
 
+/** SHA-256 of a ConfigMap's data. */
+export function checksumOf(data: Record<string, string>): string {
+  return createHash('sha256').update(JSON.stringify(data)).digest('hex');
+}
+
 /** Changes whenever the ConfigMap's content does, so a changed config rolls the gateway even without a reload. */
 export function configChecksum(config: FleetConfig, options: RenderOptions): string {
-  return createHash('sha256').update(JSON.stringify(configMapData(config, options))).digest('hex');
+  return checksumOf(configMapData(config, options));
 }
 
 export function renderIdentity(config: FleetConfig, options: RenderOptions): Array<Namespace | ServiceAccount | ConfigMap> {
