@@ -1,27 +1,34 @@
 # The Switchyard gateway. Build from the repository root:
-#   docker build -f mesh/docker/gateway.Dockerfile -t switchyard/gateway:0.1.0 .
-# Production dependencies only, non-root, nothing written to the root filesystem
-# (Kubernetes probes /v2/health/* instead of a HEALTHCHECK).
-FROM node:20.19-bookworm-slim AS deps
+#   podman build -f mesh/docker/gateway.Dockerfile -t switchyard/gateway:0.1.0 .
+# Production dependencies only (no onnxruntime: the gateway never runs models),
+# uid 10001 as the manifests run it, nothing written outside /tmp (Kubernetes
+# probes /v2/health/* instead of a HEALTHCHECK).
+# Until the production build lands this runs TypeScript through tsx, which
+# writes its cache under /tmp: the manifests mount an emptyDir there.
+FROM docker.io/library/node:20.19-bookworm-slim AS deps
 WORKDIR /app
-# The gateway never runs models: skip onnxruntime-node's CUDA download.
-ENV ONNXRUNTIME_NODE_INSTALL=skip
-COPY package.json package-lock.json ./
+COPY package.json package-lock.json .npmrc ./
 COPY observability/package.json observability/
+COPY fleet-config/package.json fleet-config/
 COPY model-workers/package.json model-workers/
 COPY gateway/package.json gateway/
+COPY fleet/package.json fleet/
 COPY mesh/package.json mesh/
 COPY test/package.json test/
-RUN npm ci --omit=dev --workspace @switchyard/gateway --ignore-scripts
+RUN npm ci --omit=dev --workspace @switchyard/gateway --ignore-scripts --no-audit --no-fund \
+ # Workspace links other than the gateway's own dependencies, and anything ONNX, stay out of the image.
+ && rm -rf node_modules/onnxruntime-node node_modules/onnxruntime-common node_modules/onnx-proto \
+      node_modules/@switchyard/model-worker node_modules/@switchyard/fleet node_modules/@switchyard/mesh node_modules/@switchyard/e2e
 
-FROM node:20.19-bookworm-slim
+FROM docker.io/library/node:20.19-bookworm-slim
+RUN groupadd --gid 10001 switchyard && useradd --uid 10001 --gid 10001 --no-create-home --shell /usr/sbin/nologin switchyard
 WORKDIR /app
-ENV NODE_ENV=production
+ENV NODE_ENV=production HOST=0.0.0.0 PORT=8080 SWITCHYARD_CONFIG=/etc/switchyard/switchyard.yaml
 COPY --from=deps /app/node_modules ./node_modules
 COPY package.json ./
 COPY observability ./observability
-COPY model-workers ./model-workers
+COPY fleet-config ./fleet-config
 COPY gateway ./gateway
-USER node
+USER 10001:10001
 EXPOSE 8080 8081
 CMD ["node", "--import", "tsx", "gateway/src/server.ts"]
