@@ -15,7 +15,9 @@ COPY gateway/package.json gateway/
 COPY fleet/package.json fleet/
 COPY mesh/package.json mesh/
 COPY test/package.json test/
-RUN npm ci --omit=dev --workspace @switchyard/gateway --ignore-scripts --no-audit --no-fund \
+# A registry behind a TLS-intercepting proxy: pass its CA bundle as a build secret (never baked into a layer):
+#   --secret id=npm-ca,src=/etc/ssl/certs/ca-certificates.crt
+RUN --mount=type=secret,id=npm-ca NODE_EXTRA_CA_CERTS=/run/secrets/npm-ca npm ci --omit=dev --workspace @switchyard/gateway --ignore-scripts --no-audit --no-fund \
  # Workspace links other than the gateway's own dependencies, and anything ONNX, stay out of the image.
  && rm -rf node_modules/onnxruntime-node node_modules/onnxruntime-common node_modules/onnx-proto \
       node_modules/@switchyard/model-worker node_modules/@switchyard/fleet node_modules/@switchyard/mesh node_modules/@switchyard/e2e

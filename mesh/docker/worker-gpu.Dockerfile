@@ -28,7 +28,9 @@ COPY fleet/package.json fleet/
 COPY mesh/package.json mesh/
 COPY test/package.json test/
 # No .npmrc here: its `onnxruntime-node-install=skip` would win over the cuda12 opt-in.
-RUN npm ci --omit=dev --workspace @switchyard/model-worker --foreground-scripts --no-audit --no-fund \
+# A registry behind a TLS-intercepting proxy: pass its CA bundle as a build secret (never baked into a layer):
+#   --secret id=npm-ca,src=/etc/ssl/certs/ca-certificates.crt
+RUN --mount=type=secret,id=npm-ca NODE_EXTRA_CA_CERTS=/run/secrets/npm-ca npm ci --omit=dev --workspace @switchyard/model-worker --foreground-scripts --no-audit --no-fund \
  && rm -rf node_modules/@switchyard/gateway node_modules/@switchyard/fleet node_modules/@switchyard/mesh node_modules/@switchyard/e2e \
  && find node_modules/onnxruntime-node/bin -mindepth 3 -maxdepth 3 -type d ! -path '*/linux/x64' -exec rm -rf {} + \
  && test -e node_modules/onnxruntime-node/bin/napi-v6/linux/x64/libonnxruntime_providers_cuda.so

@@ -15,7 +15,9 @@ COPY fleet/package.json fleet/
 COPY mesh/package.json mesh/
 COPY test/package.json test/
 # CPU binaries ship inside onnxruntime-node; its install script would fetch CUDA, so scripts stay off.
-RUN npm ci --omit=dev --workspace @switchyard/model-worker --ignore-scripts --no-audit --no-fund \
+# A registry behind a TLS-intercepting proxy: pass its CA bundle as a build secret (never baked into a layer):
+#   --secret id=npm-ca,src=/etc/ssl/certs/ca-certificates.crt
+RUN --mount=type=secret,id=npm-ca NODE_EXTRA_CA_CERTS=/run/secrets/npm-ca npm ci --omit=dev --workspace @switchyard/model-worker --ignore-scripts --no-audit --no-fund \
  && rm -rf node_modules/@switchyard/gateway node_modules/@switchyard/fleet node_modules/@switchyard/mesh node_modules/@switchyard/e2e \
  # Only the target platform's ONNX Runtime (the package carries darwin, win32 and linux-arm64 too, ~245 MB).
  && find node_modules/onnxruntime-node/bin -mindepth 3 -maxdepth 3 -type d ! -path '*/linux/x64' -exec rm -rf {} + \
