@@ -4,7 +4,7 @@ import { parse } from 'yaml';
 import { variantUpstreams } from './fleet-config.ts';
 import { FleetConfigError, loadFleetConfig, parseFleetConfig } from './load-fleet-config.ts';
 
-const EXAMPLE = fileURLToPath(new URL('../../../switchyard.yaml', import.meta.url));
+const EXAMPLE = fileURLToPath(new URL('../../switchyard.yaml', import.meta.url));
 
 const minimal = () => ({
   version: 1,
@@ -18,6 +18,13 @@ describe('fleet config', () => {
     expect(config.gateway.port).toBe(8080);
     const v1 = config.models['seed-classifier']?.variants[0];
     expect(v1 && variantUpstreams(v1)).toEqual(['http://127.0.0.1:9001', 'http://127.0.0.1:9002']);
+  });
+
+  it('reads the mesh section with its defaults, and refuses names Kubernetes would refuse', () => {
+    const config = parseFleetConfig({ ...minimal(), mesh: { namespace: 'ml-serving', hosts: ['api.example.com'] } }, 'x.yaml');
+    expect(config.mesh).toMatchObject({ namespace: 'ml-serving', create_namespace: false, trust_domain: 'cluster.local', cluster_domain: 'cluster.local', hosts: ['api.example.com'], tls_secret: 'switchyard-tls', redis: { port: 6379 } });
+    expect(parseFleetConfig(minimal(), 'x.yaml').mesh).toBeUndefined();
+    expect(() => parseFleetConfig({ ...minimal(), mesh: { namespace: 'ML_Serving', hosts: [] } }, 'x.yaml')).toThrowError(/mesh\.namespace[\s\S]*mesh\.hosts/);
   });
 
   it('applies defaults to a minimal file', () => {
