@@ -138,6 +138,40 @@ const GatewaySchema = z
   .transform((g) => ({ ...g, attempt_timeout_ms: g.attempt_timeout_ms ?? Math.max(1, Math.floor(g.response_timeout_ms / 3)) }))
   .prefault({});
 
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+const DNS_NAME = /^(\*\.)?[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+const identityFields = (namespace: string, serviceAccount: string) => ({
+  namespace: z.string().regex(DNS_LABEL).default(namespace),
+  service_account: z.string().regex(DNS_LABEL).default(serviceAccount),
+});
+
+/** How the mesh renderer places the fleet in a cluster (read only by `npm run mesh`). Every field has a default. */
+export const MeshSchema = z
+  .object({
+    /** Namespace of every rendered object. Default `switchyard`. */
+    namespace: z.string().regex(DNS_LABEL).default('switchyard'),
+    /** Render the Namespace object too (then `kubectl delete -k` deletes it, with its Secrets and volumes). Default false. */
+    create_namespace: z.boolean().default(false),
+    /** SPIFFE trust domain of the mesh, for principals. Default `cluster.local`. */
+    trust_domain: z.string().regex(DNS_NAME).default('cluster.local'),
+    /** The cluster's DNS domain, for Service hosts. Default `cluster.local`. */
+    cluster_domain: z.string().regex(DNS_NAME).default('cluster.local'),
+    /** Hosts the ingress serves (TLS). Default `switchyard.example.com`. */
+    hosts: z.array(z.string().regex(DNS_NAME)).min(1).default(['switchyard.example.com']),
+    /** TLS Secret (`tls.crt`, `tls.key`) in the ingress gateway's namespace. Default `switchyard-tls`. */
+    tls_secret: z.string().regex(DNS_LABEL).default('switchyard-tls'),
+    /** The Istio ingress gateway's identity and pod labels. */
+    ingress: z
+      .object({ ...identityFields('istio-system', 'istio-ingressgateway-service-account'), selector: z.record(z.string(), z.string()).default({ istio: 'ingressgateway' }) })
+      .strict()
+      .prefault({}),
+    /** The metrics scraper's identity (e.g. Prometheus in the mesh); only it may read `/metrics`. */
+    scraper: z.object(identityFields('monitoring', 'prometheus')).strict().prefault({}),
+    /** Redis outside the cluster (the dev overlay runs its own): host and port for a ServiceEntry. */
+    redis: z.object({ external_host: z.string().regex(DNS_NAME).optional(), port: z.number().int().min(1).max(65535).default(6379) }).strict().prefault({}),
+  })
+  .strict();
+
 export const FleetConfigSchema = z
   .object({
     version: z.literal(1),
@@ -157,6 +191,8 @@ export const FleetConfigSchema = z
       .strict()
       .prefault({}),
     models: z.record(z.string().regex(NAME), ModelSchema).refine((m) => Object.keys(m).length > 0, 'at least one model'),
+    /** Kubernetes placement for the mesh renderer; the gateway and local fleet ignore it. */
+    mesh: MeshSchema.optional(),
   })
   .strict()
   .superRefine((config, ctx) => {
@@ -181,6 +217,7 @@ export type FleetConfig = z.infer<typeof FleetConfigSchema>;
 export type ModelConfig = FleetConfig['models'][string];
 export type VariantConfig = ModelConfig['variants'][number];
 export type ApiKeyConfig = FleetConfig['auth']['api_keys'][number];
+export type MeshConfig = z.infer<typeof MeshSchema>;
 export type JwtConfig = NonNullable<FleetConfig['auth']['jwt']>;
 export type RateLimitPolicyConfig = FleetConfig['rate_limits']['policies'][number];
 

@@ -20,6 +20,13 @@ describe('fleet config', () => {
     expect(v1 && variantUpstreams(v1)).toEqual(['http://127.0.0.1:9001', 'http://127.0.0.1:9002']);
   });
 
+  it('reads the mesh section with its defaults, and refuses names Kubernetes would refuse', () => {
+    const config = parseFleetConfig({ ...minimal(), mesh: { namespace: 'ml-serving', hosts: ['api.example.com'] } }, 'x.yaml');
+    expect(config.mesh).toMatchObject({ namespace: 'ml-serving', create_namespace: false, trust_domain: 'cluster.local', cluster_domain: 'cluster.local', hosts: ['api.example.com'], tls_secret: 'switchyard-tls', redis: { port: 6379 } });
+    expect(parseFleetConfig(minimal(), 'x.yaml').mesh).toBeUndefined();
+    expect(() => parseFleetConfig({ ...minimal(), mesh: { namespace: 'ML_Serving', hosts: [] } }, 'x.yaml')).toThrowError(/mesh\.namespace[\s\S]*mesh\.hosts/);
+  });
+
   it('applies defaults to a minimal file', () => {
     const config = parseFleetConfig(minimal(), 'x.yaml');
     expect(config.gateway).toMatchObject({ port: 8080, body_limit_bytes: 16 * 1024 * 1024, user_header: 'x-switchyard-user' });

@@ -2,23 +2,35 @@ import { spawnSync } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { loadFleetConfig } from '@switchyard/fleet-config/load';
-import { PeerAuthentication } from '@kubernetes-models/istio/security.istio.io/v1beta1/PeerAuthentication';
+import { PeerAuthentication } from '@kubernetes-models/istio/security.istio.io/v1/PeerAuthentication';
 import { Deployment } from 'kubernetes-models/apps/v1/Deployment';
+import { Ajv, type ValidateFunction } from 'ajv';
 import { describe, expect, it } from 'vitest';
-import { parseAllDocuments } from 'yaml';
-import { renderFleet } from './render-fleet.ts';
+import { parse, parseAllDocuments } from 'yaml';
+import { OPERATOR_PROVIDED, renderFleet } from './render-fleet.ts';
 import { semanticProblems, type Manifest } from './semantic-checks.ts';
 
 const MESH = fileURLToPath(new URL('..', import.meta.url));
 const EXAMPLE = fileURLToPath(new URL('../../switchyard.yaml', import.meta.url));
 const documents = (text: string) => parseAllDocuments(text).map((d) => d.toJSON() as Manifest).filter(Boolean);
 
+const rendered = new Map<string, string>();
+/** `kubectl kustomize` of an overlay, once per overlay (the files do not change during the run). */
 function kustomize(overlay: string): string {
+  const cached = rendered.get(overlay);
+  if (cached !== undefined) return cached;
   const result = spawnSync('kubectl', ['kustomize', `${MESH}overlays/${overlay}`], { encoding: 'utf8' });
   if (result.error) throw new Error(`kubectl is needed to render overlays offline: ${result.error.message}`);
   if (result.status !== 0) throw new Error(`kubectl kustomize ${overlay} failed:\n${result.stderr}`);
+  rendered.set(overlay, result.stdout);
   return result.stdout;
 }
+
+/** What the operator provides per overlay: the dev overlay generates its own Redis Secret. */
+const providedFor = (overlay: string) => new Set([...OPERATOR_PROVIDED].filter((ref) => overlay !== 'dev' || ref !== 'Secret/switchyard-redis'));
+const find = (manifests: Manifest[], kind: string, name: string) => manifests.find((m) => m.kind === kind && m.metadata?.name === name);
+type PodTemplate = { template: { metadata: { labels: Record<string, string>; annotations: Record<string, string> }; spec: Record<string, unknown> & { containers: Array<Record<string, unknown> & { env: Array<{ name: string; value?: string }> }> } }; replicas?: number; selector: { matchLabels: Record<string, string> } };
+const specOf = <T>(m: Manifest | undefined) => m?.spec as T;
 
 describe('mesh manifests', () => {
   it('are up to date with the renderer and switchyard.yaml (run `npm run mesh -- render`)', async () => {
@@ -29,39 +41,125 @@ describe('mesh manifests', () => {
 
   it.each(['dev', 'prod'])('render offline with kubectl kustomize (%s) and pass every cross-object check', (overlay) => {
     const manifests = documents(kustomize(overlay));
-    expect(manifests.map((m) => m.kind)).toEqual(expect.arrayContaining(['Namespace', 'Deployment', 'Service', 'HorizontalPodAutoscaler', 'PodDisruptionBudget', 'VirtualService', 'DestinationRule', 'PeerAuthentication', 'AuthorizationPolicy', 'Telemetry', 'Gateway', 'ConfigMap', 'ServiceAccount']));
-    expect(semanticProblems(manifests)).toEqual([]);
+    expect(manifests.map((m) => m.kind)).toEqual(expect.arrayContaining(['Deployment', 'Service', 'HorizontalPodAutoscaler', 'VirtualService', 'DestinationRule', 'PeerAuthentication', 'AuthorizationPolicy', 'Telemetry', 'Gateway', 'ConfigMap', 'ServiceAccount', 'NetworkPolicy']));
+    expect(semanticProblems(manifests, { provided: providedFor(overlay) })).toEqual([]);
   });
 
-  it('puts GPU variants on the GPU pool in prod and on CPU in dev', () => {
-    const wide = (overlay: string) => documents(kustomize(overlay)).find((m) => m.kind === 'Deployment' && m.metadata?.name === 'worker-wide-mlp-v1');
-    const podOf = (m: Manifest | undefined) => (m?.spec as { template: { spec: { nodeSelector: Record<string, string>; containers: Array<{ resources: { limits: Record<string, string> } }> } } }).template.spec;
-    expect(podOf(wide('prod')).nodeSelector['switchyard.dev/pool']).toBe('gpu');
-    expect(podOf(wide('prod')).containers[0]?.resources.limits['nvidia.com/gpu']).toBe('1');
-    expect(podOf(wide('dev')).nodeSelector['switchyard.dev/pool']).toBe('cpu');
-    expect(podOf(wide('dev')).containers[0]?.resources.limits['nvidia.com/gpu']).toBeUndefined();
+  it('give every variant its own Service, name those Services as the in-cluster upstreams, and never re-split in Istio', () => {
+    const manifests = documents(kustomize('prod'));
+    const fleet = parse((find(manifests, 'ConfigMap', 'switchyard-config')?.data ?? {})['switchyard.yaml'] ?? '') as { models: Record<string, { variants: Array<{ name: string; upstreams: string[] }>; shadow?: { variant: string } }> };
+    expect(fleet.models['seed-classifier']?.variants.map((v) => [v.name, v.upstreams])).toEqual([
+      ['v1', ['http://worker-seed-classifier-v1.switchyard.svc.cluster.local:8000']],
+      ['v2', ['http://worker-seed-classifier-v2.switchyard.svc.cluster.local:8000']],
+    ]);
+    // The shadow variant is one of the variants, so shadow copies reach its own Service too.
+    expect(fleet.models['seed-classifier']?.shadow?.variant).toBe('v2');
+    expect(specOf<{ selector: Record<string, string> }>(find(manifests, 'Service', 'worker-seed-classifier-v2')).selector).toEqual({ app: 'switchyard-worker', model: 'seed-classifier', variant: 'v2' });
+    const vs = specOf<{ http: Array<{ route: Array<{ destination: { host: string }; weight?: number }> }> }>(find(manifests, 'VirtualService', 'worker-seed-classifier-v2'));
+    expect(vs.http).toHaveLength(1);
+    expect(vs.http[0]?.route).toEqual([{ destination: { host: 'worker-seed-classifier-v2.switchyard.svc.cluster.local' } }]);
+    expect(manifests.some((m) => m.kind === 'Service' && m.metadata?.name === 'worker-seed-classifier')).toBe(false);
   });
 
-  it('catches broken cross-object references', () => {
+  it('serve TLS at the ingress for the configured hosts and redirect HTTP to HTTPS', () => {
+    const manifests = documents(kustomize('prod'));
+    const servers = specOf<{ servers: Array<{ port: { number: number }; hosts: string[]; tls: Record<string, unknown> }> }>(find(manifests, 'Gateway', 'switchyard-ingress')).servers;
+    expect(servers).toEqual([
+      { port: { number: 443, name: 'https', protocol: 'HTTPS' }, hosts: ['switchyard.example.com'], tls: { mode: 'SIMPLE', credentialName: 'switchyard-tls', minProtocolVersion: 'TLSV1_2' } },
+      { port: { number: 80, name: 'http', protocol: 'HTTP' }, hosts: ['switchyard.example.com'], tls: { httpsRedirect: true } },
+    ]);
+    expect(specOf<{ hosts: string[] }>(find(manifests, 'VirtualService', 'switchyard-ingress')).hosts).toEqual(['switchyard.example.com']);
+  });
+
+  it('let HPAs own replica counts, keep selectors free of the version, and drain through the sidecar', () => {
+    const manifests = documents(kustomize('prod'));
+    for (const d of manifests.filter((m) => m.kind === 'Deployment')) {
+      const spec = specOf<PodTemplate>(d);
+      expect(spec.replicas, d.metadata?.name).toBeUndefined();
+      expect(Object.keys(spec.selector.matchLabels)).not.toContain('version');
+      expect(JSON.parse(spec.template.metadata.annotations['proxy.istio.io/config'] ?? '{}')).toEqual({ holdApplicationUntilProxyStarts: true, terminationDrainDuration: '40s' });
+      expect(spec.template.spec.terminationGracePeriodSeconds).toBeGreaterThan(40);
+    }
+    expect(specOf<PodTemplate>(find(manifests, 'Deployment', 'worker-seed-classifier-v2')).template.metadata.labels.version).toBe('2');
+  });
+
+  it('put GPU variants on the GPU pool with a PriorityClass and queue-depth scaling in prod, and on CPU in dev', () => {
+    const wide = (overlay: string) => specOf<PodTemplate>(find(documents(kustomize(overlay)), 'Deployment', 'worker-wide-mlp-v1')).template.spec as { affinity: unknown; priorityClassName?: string; containers: Array<{ image: string; resources: { limits: Record<string, string> }; env: Array<{ name: string; value: string }> }> };
+    const pool = (values: string[]) => ({ nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchExpressions: [{ key: 'switchyard.dev/pool', operator: 'In', values }] }] } } });
+    expect(wide('prod').affinity).toEqual(pool(['gpu']));
+    expect(wide('prod').priorityClassName).toBe('switchyard-gpu-inference');
+    expect(wide('prod').containers[0]?.resources.limits['nvidia.com/gpu']).toBe('1');
+    expect(wide('dev').affinity).toEqual(pool(['cpu']));
+    expect(wide('dev').priorityClassName).toBeUndefined();
+    expect(wide('dev').containers[0]?.resources.limits['nvidia.com/gpu']).toBeUndefined();
+    expect(wide('dev').containers[0]?.env.find((e) => e.name === 'SWITCHYARD_POOL')?.value).toBe('cpu');
+    const hpa = (overlay: string) => specOf<{ metrics: Array<{ type: string }> }>(find(documents(kustomize(overlay)), 'HorizontalPodAutoscaler', 'worker-wide-mlp-v1')).metrics[0]?.type;
+    expect([hpa('prod'), hpa('dev')]).toEqual(['Pods', 'Resource']);
+  });
+
+  it('run Redis in the dev overlay with its URL in a generated Secret, and expect it from the operator in prod', () => {
+    const dev = documents(kustomize('dev'));
+    expect(find(dev, 'Deployment', 'switchyard-redis')).toBeDefined();
+    const secret = find(dev, 'Secret', 'switchyard-redis') as Manifest & { data: Record<string, string> };
+    expect(Buffer.from(secret.data.url ?? '', 'base64').toString()).toBe('redis://switchyard-redis.switchyard.svc.cluster.local:6379');
+    expect(find(documents(kustomize('prod')), 'Secret', 'switchyard-redis')).toBeUndefined();
+  });
+
+  it('catch broken routing, references, operations and security', () => {
     const manifests = documents(kustomize('prod'));
     const broken = structuredClone(manifests);
-    const vs = broken.find((m) => m.kind === 'VirtualService' && m.metadata?.name === 'worker-seed-classifier');
-    const http = (vs?.spec as { http: Array<{ route: Array<{ destination: { subset: string }; weight?: number }> }> }).http;
-    const split = http.at(-1);
-    if (split?.route[0]) {
-      split.route[0].destination.subset = 'v9';
-      split.route[0].weight = 50;
-    }
-    const svc = broken.find((m) => m.kind === 'Service' && m.metadata?.name === 'switchyard-gateway');
-    (svc?.spec as { selector: Record<string, string> }).selector = { app: 'nothing' };
-    const gpu = broken.find((m) => m.kind === 'Deployment' && m.metadata?.name === 'worker-wide-mlp-v1');
-    delete (gpu?.spec as { template: { spec: { tolerations?: unknown } } }).template.spec.tolerations;
-    const problems = semanticProblems(broken);
+    const vs = find(broken, 'VirtualService', 'worker-seed-classifier-v1');
+    specOf<{ http: Array<{ route: unknown[] }> }>(vs).http[0]?.route.push({ destination: { host: 'worker-seed-classifier-v2.switchyard.svc.cluster.local' }, weight: 10 });
+    specOf<{ selector: Record<string, string> }>(find(broken, 'Service', 'worker-seed-classifier-v2')).selector = { app: 'switchyard-worker', model: 'seed-classifier' };
+    const cm = find(broken, 'ConfigMap', 'switchyard-config') as Manifest & { data: Record<string, string> };
+    cm.data['switchyard.yaml'] = (cm.data['switchyard.yaml'] ?? '').replace('worker-wide-mlp-v1.', 'worker-wide-mlp.');
+    const gateway = specOf<PodTemplate>(find(broken, 'Deployment', 'switchyard-gateway'));
+    gateway.replicas = 3;
+    gateway.template.spec.automountServiceAccountToken = true;
+    (gateway.template.spec.volumes as Array<{ name: string; secret?: { optional?: boolean } }>).find((v) => v.name === 'api-keys')!.secret!.optional = true;
+    (gateway.template.spec.containers[0] as unknown as { readinessProbe: { httpGet: { port: number } } }).readinessProbe.httpGet.port = 9999;
+    const worker = specOf<PodTemplate>(find(broken, 'Deployment', 'worker-seed-classifier-v1'));
+    worker.selector.matchLabels.version = '1';
+    delete (worker.template.spec.containers[0] as unknown as { securityContext: { capabilities?: unknown } }).securityContext.capabilities;
+    const gpu = specOf<PodTemplate>(find(broken, 'Deployment', 'worker-wide-mlp-v1'));
+    delete gpu.template.spec.tolerations;
+    const ap = find(broken, 'AuthorizationPolicy', 'workers-from-gateway');
+    specOf<{ rules: unknown[] }>(ap).rules.push({ to: [{ operation: { paths: ['/metrics'] } }] });
+    const withoutPolicy = broken.filter((m) => !(m.kind === 'NetworkPolicy' && m.metadata?.name === 'worker-seed-classifier-v2'));
+    const problems = semanticProblems(withoutPolicy, { provided: OPERATOR_PROVIDED });
     expect(problems).toEqual(expect.arrayContaining([
-      expect.stringMatching(/routes to subset 'v9'/),
-      expect.stringMatching(/weights 50\+10 must be whole numbers summing to 100/),
-      expect.stringMatching(/Service\/switchyard-gateway: selector .* matches no Deployment/),
-      expect.stringMatching(/worker-wide-mlp-v1: runs on the GPU pool but does not tolerate/),
+      expect.stringMatching(/VirtualService\/worker-seed-classifier-v1: http\[0\] weights 10 must be whole numbers summing to 100/),
+      expect.stringMatching(/VirtualService\/worker-seed-classifier-v1: http\[0\] re-splits worker traffic/),
+      expect.stringMatching(/Service\/worker-seed-classifier-v2: selector .* matches the pods of Deployment\/worker-seed-classifier-v1, Deployment\/worker-seed-classifier-v2/),
+      expect.stringMatching(/ConfigMap\/switchyard-config: upstream http:\/\/worker-wide-mlp\.switchyard\.svc\.cluster\.local:8000 of wide-mlp\/v1 is no rendered Service/),
+      expect.stringMatching(/Deployment\/switchyard-gateway: sets replicas \(3\) while an HPA owns the count/),
+      expect.stringMatching(/Deployment\/switchyard-gateway: mounts a service-account token/),
+      expect.stringMatching(/Deployment\/switchyard-gateway: volume api-keys \(Secret\/switchyard-api-keys\) is optional, but SWITCHYARD_API_KEYS_FILE points into it/),
+      expect.stringMatching(/Deployment\/switchyard-gateway: readiness probe port 9999 is not a port/),
+      expect.stringMatching(/Deployment\/worker-seed-classifier-v1: selector holds the version/),
+      expect.stringMatching(/Deployment\/worker-seed-classifier-v1: container worker does not drop ALL capabilities/),
+      expect.stringMatching(/Deployment\/worker-wide-mlp-v1: runs on the GPU pool but does not tolerate/),
+      expect.stringMatching(/AuthorizationPolicy\/workers-from-gateway: rules\[2\] allows every caller/),
+      expect.stringMatching(/Deployment\/worker-seed-classifier-v2: no NetworkPolicy selects its pods/),
+    ]));
+  });
+
+  it('catch a config change that did not roll the gateway, a missing Secret key and an old Istio API', () => {
+    const manifests = documents(kustomize('dev'));
+    const broken = structuredClone(manifests);
+    const cm = find(broken, 'ConfigMap', 'switchyard-config') as Manifest & { data: Record<string, string> };
+    cm.data['switchyard.yaml'] += '# edited\n';
+    const secret = find(broken, 'Secret', 'switchyard-redis') as Manifest & { data: Record<string, string> };
+    secret.data = { uri: secret.data.url ?? '' };
+    const peer = find(broken, 'PeerAuthentication', 'default');
+    if (peer) peer.apiVersion = 'security.istio.io/v1beta1';
+    expect(semanticProblems(broken, { provided: providedFor('dev') })).toEqual(expect.arrayContaining([
+      expect.stringMatching(/Deployment\/switchyard-gateway: switchyard.dev\/config-checksum does not match the mounted ConfigMap\/switchyard-config/),
+      expect.stringMatching(/Deployment\/switchyard-gateway: REDIS_URL needs key url of Secret\/switchyard-redis/),
+      expect.stringMatching(/PeerAuthentication\/default: security.istio.io\/v1beta1 is not the current Istio API/),
+    ]));
+    expect(semanticProblems(manifests, { provided: new Set() })).toEqual(expect.arrayContaining([
+      expect.stringMatching(/volume api-keys needs Secret\/switchyard-api-keys, which is neither rendered nor provided/),
     ]));
   });
 
@@ -72,22 +170,56 @@ describe('mesh manifests', () => {
 });
 
 describe('mesh rendering options', () => {
-  it('adds a RequestAuthentication for the gateway when the config verifies JWTs, valid against its schema', async () => {
+  async function withConfig(edit: (raw: Record<string, unknown> & { auth: Record<string, unknown> }) => void, overrides: Parameters<typeof renderFleet>[1] = {}) {
     const { parseFleetConfig } = await import('@switchyard/fleet-config/load');
-    const { readFile: read } = await import('node:fs/promises');
-    const { Ajv } = await import('ajv');
-    const { parse } = await import('yaml');
-    const raw = parse(await read(EXAMPLE, 'utf8')) as Record<string, unknown> & { auth: Record<string, unknown> };
-    raw.auth = { ...raw.auth, jwt: { issuer: 'https://auth.example.com/', audience: 'switchyard', jwks_uri: 'https://auth.example.com/jwks.json' } };
-    const files = renderFleet(parseFleetConfig(raw, 'with-jwt'));
-    const manifests = documents(files.get('base/istio.yaml') ?? '');
+    const raw = parse(await readFile(EXAMPLE, 'utf8')) as Record<string, unknown> & { auth: Record<string, unknown> };
+    edit(raw);
+    const files = renderFleet(parseFleetConfig(raw, 'edited'), overrides);
+    return ['base/identity.yaml', 'base/gateway.yaml', 'base/workers.yaml', 'base/istio.yaml', 'base/network-policies.yaml'].flatMap((f) => documents(files.get(f) ?? ''));
+  }
+
+  const validators = new Map<string, ValidateFunction>();
+  async function strictlyValid(manifests: Manifest[]): Promise<string[]> {
+    const ajv = new Ajv({ strict: false });
+    const errors: string[] = [];
+    for (const m of manifests) {
+      const kind = m.kind ?? '';
+      if (!validators.has(kind)) validators.set(kind, ajv.compile(JSON.parse(await readFile(`${MESH}schemas/${kind}.json`, 'utf8')) as object));
+      const validate = validators.get(kind) as ValidateFunction;
+      const valid: boolean = validate(m);
+      if (!valid) errors.push(`${m.kind}/${m.metadata?.name}: ${ajv.errorsText(validate.errors)}`);
+    }
+    return errors;
+  }
+
+  it('adds a RequestAuthentication for the gateway when the config verifies JWTs, valid against its schema', async () => {
+    const manifests = await withConfig((raw) => {
+      raw.auth = { ...raw.auth, jwt: { issuer: 'https://auth.example.com/', audience: 'switchyard', jwks_uri: 'https://auth.example.com/jwks.json' } };
+    });
     const requestAuth = manifests.find((m) => m.kind === 'RequestAuthentication');
     expect(requestAuth?.spec).toEqual({
       selector: { matchLabels: { app: 'switchyard-gateway' } },
       jwtRules: [{ issuer: 'https://auth.example.com/', jwksUri: 'https://auth.example.com/jwks.json', forwardOriginalToken: true, audiences: ['switchyard'] }],
     });
-    const schema = JSON.parse(await read(`${MESH}schemas/RequestAuthentication.json`, 'utf8')) as object;
-    expect(new Ajv({ strict: false }).validate(schema, requestAuth)).toBe(true);
-    expect(semanticProblems(manifests.concat(documents(files.get('base/identity.yaml') ?? ''), documents(files.get('base/gateway.yaml') ?? ''), documents(files.get('base/workers.yaml') ?? '')))).toEqual([]);
+    expect(await strictlyValid(manifests)).toEqual([]);
+    expect(semanticProblems(manifests, { provided: OPERATOR_PROVIDED })).toEqual([]);
+  });
+
+  it('renders namespace, trust domain and cluster domain from the mesh section and the command line, the Namespace only on request, and a ServiceEntry for an external Redis', async () => {
+    const manifests = await withConfig((raw) => {
+      raw.mesh = { ...(raw.mesh as object), namespace: 'ml-serving', create_namespace: true, trust_domain: 'prod.example.org', redis: { external_host: 'redis.example.internal' } };
+    }, { mesh: { cluster_domain: 'k8s.internal' } });
+    expect(new Set(manifests.map((m) => m.metadata?.namespace).filter(Boolean))).toEqual(new Set(['ml-serving']));
+    expect(find(manifests, 'Namespace', 'ml-serving')?.metadata?.labels).toEqual({ 'istio-injection': 'enabled', 'pod-security.kubernetes.io/enforce': 'restricted' });
+    const fleet = parse((find(manifests, 'ConfigMap', 'switchyard-config')?.data ?? {})['switchyard.yaml'] ?? '') as { models: Record<string, { variants: Array<{ upstreams: string[] }> }> };
+    expect(fleet.models['wide-mlp']?.variants[0]?.upstreams).toEqual(['http://worker-wide-mlp-v1.ml-serving.svc.k8s.internal:8000']);
+    const rules = specOf<{ rules: Array<{ from: Array<{ source: { principals: string[] } }> }> }>(find(manifests, 'AuthorizationPolicy', 'workers-from-gateway')).rules;
+    expect(rules[0]?.from[0]?.source.principals).toEqual(['prod.example.org/ns/ml-serving/sa/switchyard-gateway']);
+    expect(specOf<{ hosts: string[]; location: string }>(find(manifests, 'ServiceEntry', 'switchyard-redis-external'))).toMatchObject({ hosts: ['redis.example.internal'], location: 'MESH_EXTERNAL' });
+    expect(await strictlyValid(manifests)).toEqual([]);
+    expect(semanticProblems(manifests, { provided: OPERATOR_PROVIDED })).toEqual([]);
+
+    const defaults: Manifest[] = await withConfig((raw) => { delete raw.mesh; });
+    expect(defaults.filter((m) => m.kind === 'Namespace' || m.kind === 'ServiceEntry')).toEqual([]);
   });
 });

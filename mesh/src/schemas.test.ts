@@ -5,7 +5,9 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 
 const SCHEMAS = fileURLToPath(new URL('../schemas/', import.meta.url));
-const BASE = fileURLToPath(new URL('../base/', import.meta.url));
+const MESH = fileURLToPath(new URL('../', import.meta.url));
+/** Every object file the renderer writes (kustomization files excepted). */
+const RENDERED = ['base', 'components/prometheus-operator', 'overlays/dev'];
 
 type Manifest = { kind: string; metadata?: { name?: string } } & Record<string, unknown>;
 
@@ -17,8 +19,10 @@ describe('rendered manifests against strict schemas', () => {
     const ajv = new Ajv({ allErrors: true, strict: false });
     for (const file of await readdir(SCHEMAS)) validators.set(file.replace(/\.json$/, ''), ajv.compile(JSON.parse(await readFile(`${SCHEMAS}${file}`, 'utf8')) as object));
     manifests = [];
-    for (const file of (await readdir(BASE)).filter((f) => f.endsWith('.yaml') && f !== 'kustomization.yaml')) {
-      for (const doc of parseAllDocuments(await readFile(`${BASE}${file}`, 'utf8'))) manifests.push(doc.toJSON() as Manifest);
+    for (const dir of RENDERED) {
+      for (const file of (await readdir(`${MESH}${dir}`)).filter((f) => f.endsWith('.yaml') && f !== 'kustomization.yaml')) {
+        for (const doc of parseAllDocuments(await readFile(`${MESH}${dir}/${file}`, 'utf8'))) manifests.push(doc.toJSON() as Manifest);
+      }
     }
   });
 
@@ -31,6 +35,7 @@ describe('rendered manifests against strict schemas', () => {
 
   it('has a schema for, and passes it with, every rendered object', () => {
     expect(manifests.length).toBeGreaterThan(20);
+    expect(new Set(manifests.map((m) => m.kind))).toEqual(new Set(['ServiceAccount', 'ConfigMap', 'Deployment', 'Service', 'HorizontalPodAutoscaler', 'PodDisruptionBudget', 'PriorityClass', 'NetworkPolicy', 'Gateway', 'VirtualService', 'DestinationRule', 'PeerAuthentication', 'AuthorizationPolicy', 'Telemetry', 'PodMonitor']));
     expect(manifests.flatMap(check)).toEqual([]);
   });
 
@@ -56,7 +61,7 @@ describe('rendered manifests against strict schemas', () => {
 
 describe('strict schemas', () => {
   it('are up to date with the type packages they are generated from (run `npm run schemas -w @switchyard/mesh`)', async () => {
-    const { generateSchemas, schemaFileContent } = await import('./schema-generation.ts');
+    const { generateSchemas, schemaFileContent } = await import('../scripts/schema-generation.ts');
     for (const [kind, schema] of Object.entries(generateSchemas())) {
       expect(await readFile(`${SCHEMAS}${kind}.json`, 'utf8'), kind).toBe(schemaFileContent(kind, schema));
     }

@@ -2,12 +2,20 @@
  * Reloads the fleet config on SIGHUP and when the file changes. A valid new
  * file is handed to `apply`; an invalid one is logged and the old config
  * stays in force.
+ *
+ * In Kubernetes the file is a ConfigMap volume: `switchyard.yaml` is a
+ * symlink to `..data/switchyard.yaml`, and an update swaps the `..data`
+ * symlink to a new timestamped folder (the file's own link never changes),
+ * so a change of `..data` in the folder counts as a change of the file.
  */
 import { watch, type FSWatcher } from 'node:fs';
 import { basename, dirname } from 'node:path';
 import type { Logger } from '@switchyard/observability/logger';
 import type { FleetConfig } from '@switchyard/fleet-config/schema';
 import { loadFleetConfig } from '@switchyard/fleet-config/load';
+
+/** The symlink kubelet swaps atomically when a ConfigMap or Secret volume changes. */
+const KUBELET_DATA_LINK = '..data';
 
 export interface ConfigWatcherOptions {
   path: string;
@@ -31,9 +39,10 @@ export class ConfigWatcher {
 
   start(): void {
     const { path, debounceMs = 200 } = this.#options;
-    // Watch the folder: editors replace files rather than write them in place.
+    const name = basename(path);
+    // Watch the folder: editors replace files rather than write them in place, and kubelet swaps `..data`.
     this.#watcher = watch(dirname(path), (_, file) => {
-      if (file !== null && file !== basename(path)) return;
+      if (file !== null && file !== name && file !== KUBELET_DATA_LINK) return;
       clearTimeout(this.#timer);
       this.#timer = setTimeout(() => void this.reload('file change'), debounceMs);
     });

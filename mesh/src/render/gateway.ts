@@ -1,40 +1,51 @@
-/** The Switchyard gateway: Deployment, Service, HPA and PDB. */
+/** The Switchyard gateway: Deployment (replicas owned by its HPA), Service, HPA and PDB. */
 import type { FleetConfig } from '@switchyard/fleet-config/schema';
 import { Deployment } from 'kubernetes-models/apps/v1/Deployment';
 import { HorizontalPodAutoscaler } from 'kubernetes-models/autoscaling/v2/HorizontalPodAutoscaler';
 import { PodDisruptionBudget } from 'kubernetes-models/policy/v1/PodDisruptionBudget';
 import { Service } from 'kubernetes-models/v1/Service';
-import { GATEWAY, GATEWAY_PORT, gatewayLabels } from '../naming.ts';
+import { API_KEYS_SECRET, CONFIG_CHECKSUM_ANNOTATION, CONFIG_MAP, GATEWAY, GATEWAY_PORT, gatewayLabels, REDIS_SECRET } from '../naming.ts';
+import { configChecksum } from './identity.ts';
 import type { RenderOptions } from './options.ts';
-import { CONTAINER_SECURITY, POD_SECURITY, scrapeAnnotations, TERMINATION_GRACE_SECONDS } from './pod-defaults.ts';
+import { CONTAINER_SECURITY, POD_SECURITY, podAnnotations, TERMINATION_GRACE_SECONDS, TMP_MOUNT, TMP_VOLUME, topologySpread } from './pod-defaults.ts';
 
+export const CONFIG_DIR = '/etc/switchyard';
+/** Beside, not inside, the ConfigMap volume: each volume's `..data` swap stays its own. */
+export const KEYS_DIR = '/etc/switchyard-keys';
 
 export function renderGateway(config: FleetConfig, options: RenderOptions): Array<Deployment | Service | HorizontalPodAutoscaler | PodDisruptionBudget> {
-  const { namespace, gatewayImage, secretName, otlpEndpoint, gatewayReplicas } = options;
+  const { gatewayImage, otlpEndpoint, gatewayReplicas } = options;
+  const { namespace } = options.mesh;
   const labels = gatewayLabels();
   const adminPort = config.gateway.admin_port;
   return [
     new Deployment({
       metadata: { name: GATEWAY, namespace, labels },
       spec: {
-        replicas: gatewayReplicas,
+        // No `replicas`: the HPA owns the count (an apply would otherwise reset it).
         selector: { matchLabels: labels },
         template: {
-          metadata: { labels, annotations: scrapeAnnotations(GATEWAY_PORT) },
+          metadata: {
+            labels: { ...labels, 'sidecar.istio.io/inject': 'true' },
+            annotations: { ...podAnnotations(GATEWAY_PORT), [CONFIG_CHECKSUM_ANNOTATION]: configChecksum(config, options) },
+          },
           spec: {
             serviceAccountName: GATEWAY,
+            automountServiceAccountToken: false,
             terminationGracePeriodSeconds: TERMINATION_GRACE_SECONDS,
             securityContext: POD_SECURITY,
+            topologySpreadConstraints: topologySpread(labels),
             containers: [{
               name: 'gateway',
               image: gatewayImage,
               ports: [{ name: 'http', containerPort: GATEWAY_PORT }, { name: 'admin', containerPort: adminPort }],
               env: [
-                { name: 'SWITCHYARD_CONFIG', value: '/etc/switchyard/switchyard.yaml' },
+                { name: 'SWITCHYARD_CONFIG', value: `${CONFIG_DIR}/switchyard.yaml` },
                 { name: 'PORT', value: String(GATEWAY_PORT) },
                 { name: 'HOST', value: '0.0.0.0' },
-                { name: 'REDIS_URL', valueFrom: { secretKeyRef: { name: secretName, key: 'redis-url' } } },
-                { name: 'SWITCHYARD_API_KEYS_FILE', value: '/etc/switchyard/keys/api-keys.yaml' },
+                { name: 'REDIS_URL', valueFrom: { secretKeyRef: { name: REDIS_SECRET, key: 'url' } } },
+                { name: 'SWITCHYARD_API_KEYS_FILE', value: `${KEYS_DIR}/api-keys.yaml` },
+                { name: 'OTEL_SERVICE_NAME', value: GATEWAY },
                 { name: 'OTEL_EXPORTER_OTLP_ENDPOINT', value: otlpEndpoint },
                 { name: 'OTEL_TRACES_SAMPLER', value: 'parentbased_traceidratio' },
                 { name: 'OTEL_TRACES_SAMPLER_ARG', value: '0.1' },
@@ -44,14 +55,17 @@ export function renderGateway(config: FleetConfig, options: RenderOptions): Arra
               resources: { requests: { cpu: '500m', memory: '256Mi' }, limits: { cpu: '2', memory: '512Mi' } },
               securityContext: CONTAINER_SECURITY,
               volumeMounts: [
-                { name: 'config', mountPath: '/etc/switchyard', readOnly: true },
-                { name: 'api-keys', mountPath: '/etc/switchyard/keys', readOnly: true },
+                { name: 'config', mountPath: CONFIG_DIR, readOnly: true },
+                { name: 'api-keys', mountPath: KEYS_DIR, readOnly: true },
+                TMP_MOUNT,
               ],
             }],
             volumes: [
-              { name: 'config', configMap: { name: 'switchyard-config' } },
-              // API-key digests: `api-keys.yaml` (`api_keys: [...]`) in the Secret `switchyard-api-keys`.
-              { name: 'api-keys', secret: { secretName: 'switchyard-api-keys', optional: true } },
+              { name: 'config', configMap: { name: CONFIG_MAP } },
+              // Required: the gateway refuses to start without its key file, so a missing Secret holds the pod in
+              // ContainerCreating with an event naming it, rather than crash-looping.
+              { name: 'api-keys', secret: { secretName: API_KEYS_SECRET } },
+              TMP_VOLUME,
             ],
           },
         },
@@ -59,7 +73,7 @@ export function renderGateway(config: FleetConfig, options: RenderOptions): Arra
     }),
     new Service({
       metadata: { name: GATEWAY, namespace, labels },
-      spec: { selector: labels, ports: [{ name: 'http', port: 80, targetPort: GATEWAY_PORT }] },
+      spec: { selector: labels, ports: [{ name: 'http', port: 80, targetPort: GATEWAY_PORT, appProtocol: 'http' }] },
     }),
     new HorizontalPodAutoscaler({
       metadata: { name: GATEWAY, namespace },

@@ -1,52 +1,73 @@
 /**
- * Istio: ingress Gateway and VirtualService to the Switchyard gateway; per
- * model a DestinationRule (a subset per variant, connection pool, outlier
- * detection) and a VirtualService routing on the `x-switchyard-variant`
- * header the gateway sends, with the config's weights for traffic that
- * bypasses the gateway; STRICT mTLS; workers accept only the gateway's
- * identity; optional JWT at the edge; tracing to the collector.
+ * Istio (v1 APIs): the TLS ingress Gateway (HTTP redirected to HTTPS) and
+ * its route to the Switchyard gateway; per variant Service a
+ * DestinationRule (connection pool, outlier detection) and a VirtualService
+ * with one destination (timeouts, retries; the gateway already chose the
+ * variant, so nothing is re-split); STRICT mTLS; who may call whom
+ * (ingress → gateway, gateway → workers, the scraper → `/metrics`);
+ * optional JWT at the edge; tracing; a ServiceEntry for an external Redis.
  */
-import { AuthorizationPolicy } from '@kubernetes-models/istio/security.istio.io/v1beta1/AuthorizationPolicy';
-import { PeerAuthentication } from '@kubernetes-models/istio/security.istio.io/v1beta1/PeerAuthentication';
-import { RequestAuthentication } from '@kubernetes-models/istio/security.istio.io/v1beta1/RequestAuthentication';
-import { DestinationRule } from '@kubernetes-models/istio/networking.istio.io/v1beta1/DestinationRule';
-import { Gateway } from '@kubernetes-models/istio/networking.istio.io/v1beta1/Gateway';
-import { VirtualService } from '@kubernetes-models/istio/networking.istio.io/v1beta1/VirtualService';
-import { Telemetry } from '@kubernetes-models/istio/telemetry.istio.io/v1alpha1/Telemetry';
+import { DestinationRule } from '@kubernetes-models/istio/networking.istio.io/v1/DestinationRule';
+import { Gateway } from '@kubernetes-models/istio/networking.istio.io/v1/Gateway';
+import { ServiceEntry } from '@kubernetes-models/istio/networking.istio.io/v1/ServiceEntry';
+import { VirtualService } from '@kubernetes-models/istio/networking.istio.io/v1/VirtualService';
+import { AuthorizationPolicy } from '@kubernetes-models/istio/security.istio.io/v1/AuthorizationPolicy';
+import { PeerAuthentication } from '@kubernetes-models/istio/security.istio.io/v1/PeerAuthentication';
+import { RequestAuthentication } from '@kubernetes-models/istio/security.istio.io/v1/RequestAuthentication';
+import { Telemetry } from '@kubernetes-models/istio/telemetry.istio.io/v1/Telemetry';
 import type { FleetConfig } from '@switchyard/fleet-config/schema';
-import { GATEWAY, gatewayLabels, modelService, principalOf, VARIANT_HEADER } from '../naming.ts';
+import { GATEWAY, GATEWAY_PORT, gatewayLabels, principalOf, serviceHost, variantWorkload, WORKER_APP } from '../naming.ts';
 import type { RenderOptions } from './options.ts';
 
-type IstioObject = Gateway | VirtualService | DestinationRule | PeerAuthentication | AuthorizationPolicy | RequestAuthentication | Telemetry;
+type IstioObject = Gateway | VirtualService | DestinationRule | ServiceEntry | PeerAuthentication | AuthorizationPolicy | RequestAuthentication | Telemetry;
+
+export const INGRESS = 'switchyard-ingress';
+const RETRY_ON = 'connect-failure,refused-stream,reset,503';
 
 export function renderIstio(config: FleetConfig, options: RenderOptions): IstioObject[] {
-  const { namespace } = options;
-  const gatewayHost = `${GATEWAY}.${namespace}.svc.cluster.local`;
+  const { mesh } = options;
+  const { namespace } = mesh;
+  const host = (name: string) => serviceHost(name, namespace, mesh.cluster_domain);
   const timeout = `${Math.ceil(config.gateway.response_timeout_ms / 1000)}s`;
+  const scraper = { from: [{ source: { principals: [principalOf(mesh.trust_domain, mesh.scraper.namespace, mesh.scraper.service_account)] } }], to: [{ operation: { methods: ['GET'], paths: ['/metrics'] } }] };
   const objects: IstioObject[] = [
     new Gateway({
-      metadata: { name: 'switchyard-ingress', namespace },
-      spec: { selector: { istio: 'ingressgateway' }, servers: [{ port: { number: 80, name: 'http', protocol: 'HTTP' }, hosts: ['*'] }] },
+      metadata: { name: INGRESS, namespace },
+      spec: {
+        selector: mesh.ingress.selector,
+        servers: [
+          { port: { number: 443, name: 'https', protocol: 'HTTPS' }, hosts: mesh.hosts, tls: { mode: 'SIMPLE', credentialName: mesh.tls_secret, minProtocolVersion: 'TLSV1_2' } },
+          { port: { number: 80, name: 'http', protocol: 'HTTP' }, hosts: mesh.hosts, tls: { httpsRedirect: true } },
+        ],
+      },
     }),
     new VirtualService({
-      metadata: { name: 'switchyard-ingress', namespace },
+      metadata: { name: INGRESS, namespace },
       spec: {
-        hosts: ['*'],
-        gateways: ['switchyard-ingress'],
-        http: [{ match: [{ uri: { prefix: '/v2' } }, { uri: { prefix: '/v1' } }], route: [{ destination: { host: gatewayHost, port: { number: 80 } } }], timeout }],
+        hosts: mesh.hosts,
+        gateways: [INGRESS],
+        http: [{ match: [{ uri: { prefix: '/v2' } }, { uri: { prefix: '/v1' } }], route: [{ destination: { host: host(GATEWAY), port: { number: 80 } } }], timeout }],
       },
     }),
     new PeerAuthentication({ metadata: { name: 'default', namespace }, spec: { mtls: { mode: 'STRICT' } } }),
     new AuthorizationPolicy({
+      metadata: { name: 'gateway-from-ingress', namespace },
+      spec: {
+        selector: { matchLabels: gatewayLabels() },
+        action: 'ALLOW',
+        // The admin port is left out: reach it with `kubectl port-forward`, which does not pass the sidecar.
+        rules: [
+          { from: [{ source: { principals: [principalOf(mesh.trust_domain, mesh.ingress.namespace, mesh.ingress.service_account)] } }], to: [{ operation: { ports: [String(GATEWAY_PORT)] } }] },
+          scraper,
+        ],
+      },
+    }),
+    new AuthorizationPolicy({
       metadata: { name: 'workers-from-gateway', namespace },
       spec: {
-        selector: { matchLabels: { app: 'switchyard-worker' } },
+        selector: { matchLabels: { app: WORKER_APP } },
         action: 'ALLOW',
-        rules: [
-          { from: [{ source: { principals: [principalOf(namespace, GATEWAY)] } }] },
-          // Metrics scrapers (Prometheus) may read /metrics, and nothing else.
-          { to: [{ operation: { methods: ['GET'], paths: ['/metrics'] } }] },
-        ],
+        rules: [{ from: [{ source: { principals: [principalOf(mesh.trust_domain, namespace, GATEWAY)] } }] }, scraper],
       },
     }),
     new Telemetry({
@@ -56,52 +77,49 @@ export function renderIstio(config: FleetConfig, options: RenderOptions): IstioO
   ];
   if (config.auth.jwt) {
     const jwt = config.auth.jwt;
-    objects.push(
-      new RequestAuthentication({
-        metadata: { name: 'gateway-jwt', namespace },
-        spec: {
-          selector: { matchLabels: gatewayLabels() },
-          jwtRules: [{ issuer: jwt.issuer, ...(jwt.jwks_uri ? { jwksUri: jwt.jwks_uri } : { jwks: JSON.stringify(jwt.jwks) }), forwardOriginalToken: true, audiences: Array.isArray(jwt.audience) ? jwt.audience : [jwt.audience] }],
-        },
-      }),
-    );
+    objects.push(new RequestAuthentication({
+      metadata: { name: 'gateway-jwt', namespace },
+      spec: {
+        selector: { matchLabels: gatewayLabels() },
+        jwtRules: [{ issuer: jwt.issuer, ...(jwt.jwks_uri ? { jwksUri: jwt.jwks_uri } : { jwks: JSON.stringify(jwt.jwks) }), forwardOriginalToken: true, audiences: Array.isArray(jwt.audience) ? jwt.audience : [jwt.audience] }],
+      },
+    }));
+  }
+  if (mesh.redis.external_host) {
+    objects.push(new ServiceEntry({
+      metadata: { name: 'switchyard-redis-external', namespace },
+      spec: {
+        hosts: [mesh.redis.external_host],
+        location: 'MESH_EXTERNAL',
+        ports: [{ number: mesh.redis.port, name: 'tcp-redis', protocol: 'TCP' }],
+        resolution: 'DNS',
+        exportTo: ['.'],
+      },
+    }));
   }
   for (const [model, spec] of Object.entries(config.models)) {
-    const host = `${modelService(model)}.${namespace}.svc.cluster.local`;
-    objects.push(
-      new DestinationRule({
-        metadata: { name: modelService(model), namespace },
-        spec: {
-          host,
-          trafficPolicy: {
-            connectionPool: { tcp: { maxConnections: 1024 }, http: { http1MaxPendingRequests: 1024, maxRequestsPerConnection: 0 } },
-            outlierDetection: { consecutive5xxErrors: config.gateway.circuit_breaker.failures, interval: '5s', baseEjectionTime: `${Math.ceil(config.gateway.circuit_breaker.cooldown_ms / 1000)}s`, maxEjectionPercent: 50 },
-          },
-          subsets: spec.variants.map((v) => ({ name: v.name, labels: { variant: v.name } })),
-        },
-      }),
-      new VirtualService({
-        metadata: { name: modelService(model), namespace },
-        spec: {
-          hosts: [host],
-          http: [
-            ...spec.variants.map((v) => ({
-              name: `variant-${v.name}`,
-              match: [{ headers: { [VARIANT_HEADER]: { exact: v.name } } }],
-              route: [{ destination: { host, subset: v.name } }],
-              timeout,
-              retries: { attempts: 2, perTryTimeout: timeout, retryOn: 'connect-failure,refused-stream,reset,503' },
-            })),
-            {
-              name: 'default-split',
-              route: spec.variants.filter((v) => v.weight > 0).map((v) => ({ destination: { host, subset: v.name }, weight: v.weight })),
-              timeout,
-              retries: { attempts: 2, perTryTimeout: timeout, retryOn: 'connect-failure,refused-stream,reset,503' },
+    for (const variant of spec.variants) {
+      const name = variantWorkload(model, variant.name);
+      objects.push(
+        new DestinationRule({
+          metadata: { name, namespace },
+          spec: {
+            host: host(name),
+            trafficPolicy: {
+              connectionPool: { tcp: { maxConnections: 1024 }, http: { http1MaxPendingRequests: 1024, maxRequestsPerConnection: 0 } },
+              outlierDetection: { consecutive5xxErrors: config.gateway.circuit_breaker.failures, interval: '5s', baseEjectionTime: `${Math.ceil(config.gateway.circuit_breaker.cooldown_ms / 1000)}s`, maxEjectionPercent: 50 },
             },
-          ],
-        },
-      }),
-    );
+          },
+        }),
+        new VirtualService({
+          metadata: { name, namespace },
+          spec: {
+            hosts: [host(name)],
+            http: [{ name: 'variant', route: [{ destination: { host: host(name) } }], timeout, retries: { attempts: 2, perTryTimeout: timeout, retryOn: RETRY_ON } }],
+          },
+        }),
+      );
+    }
   }
   return objects;
 }

@@ -1,25 +1,37 @@
-/** What a rendering needs besides the fleet config. */
+/** What a rendering needs besides the fleet config's models: placement (`mesh:`), images and addresses. */
+import { MeshSchema, type FleetConfig, type MeshConfig } from '@switchyard/fleet-config/schema';
+
 export interface RenderOptions {
-  namespace: string;
-  /** Image of the gateway, e.g. `registry.example.com/switchyard/gateway:0.1.0`. */
+  /** The fleet config's `mesh:` section with its defaults, after command-line overrides. */
+  mesh: MeshConfig;
+  /** Image of the gateway. Default `registry.example.com/switchyard/gateway:0.1.0` (pin a digest with `kustomize edit set image`). */
   gatewayImage: string;
   /** Worker images per pool. */
   workerImages: { cpu: string; gpu: string };
+  /** Redis for the dev overlay. */
+  redisImage: string;
   /** The PersistentVolumeClaim that holds the model repository (mounted read-only). */
   modelsClaim: string;
-  /** Secret with `redis-url`. */
-  secretName: string;
   /** Collector address for traces (OTLP/HTTP). */
   otlpEndpoint: string;
+  /** The gateway HPA's minimum. Default 2. */
   gatewayReplicas: number;
 }
 
-export const DEFAULT_OPTIONS: RenderOptions = {
-  namespace: 'switchyard',
-  gatewayImage: 'switchyard/gateway:0.1.0',
-  workerImages: { cpu: 'switchyard/model-worker:0.1.0', gpu: 'switchyard/model-worker:0.1.0-cuda12' },
-  modelsClaim: 'switchyard-models',
-  secretName: 'switchyard-secrets',
-  otlpEndpoint: 'http://otel-collector.observability.svc.cluster.local:4318',
-  gatewayReplicas: 2,
-};
+export type RenderOverrides = Partial<Omit<RenderOptions, 'mesh'>> & { mesh?: Partial<Pick<MeshConfig, 'namespace' | 'trust_domain' | 'cluster_domain'>> };
+
+const REGISTRY = 'registry.example.com/switchyard';
+
+export function resolveRenderOptions(config: FleetConfig, overrides: RenderOverrides = {}): RenderOptions {
+  const { mesh: meshOverrides, ...rest } = overrides;
+  return {
+    gatewayImage: `${REGISTRY}/gateway:0.1.0`,
+    workerImages: { cpu: `${REGISTRY}/model-worker:0.1.0`, gpu: `${REGISTRY}/model-worker:0.1.0-cuda12` },
+    redisImage: 'docker.io/library/redis:7.4-alpine',
+    modelsClaim: 'switchyard-models',
+    otlpEndpoint: 'http://otel-collector.observability.svc.cluster.local:4318',
+    gatewayReplicas: 2,
+    ...rest,
+    mesh: { ...(config.mesh ?? MeshSchema.parse({})), ...meshOverrides },
+  };
+}

@@ -3,15 +3,18 @@ import { trace } from '@opentelemetry/api';
 import type { IncomingHttpHeaders } from 'node:http';
 
 const REQUEST_HEADERS = ['content-type', 'accept', 'x-request-id', 'traceparent', 'tracestate'] as const;
+/** Names the variant a request was sent to, for worker logs and mesh telemetry (DESIGN: "In a cluster"). */
+export const UPSTREAM_VARIANT_HEADER = 'x-switchyard-variant';
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'upgrade', 'proxy-connection', 'te', 'trailer']);
 
 /**
- * Upstream headers: content negotiation, request id and trace context. Never
- * credentials. With tracing on, the undici instrumentation writes
+ * Upstream headers: content negotiation, request id, trace context and the
+ * variant the gateway chose (`x-switchyard-variant`; the caller's own
+ * override header is never passed through as it came). Never credentials. With tracing on, the undici instrumentation writes
  * `traceparent` for its client span (a second copy would break the trace);
  * with tracing off, the caller's trace context is passed through as it came.
  */
-export function upstreamRequestHeaders(incoming: Headers, requestId: string): Record<string, string> {
+export function upstreamRequestHeaders(incoming: Headers, requestId: string, variant: string): Record<string, string> {
   const headers: Record<string, string> = {};
   const tracing = trace.getActiveSpan()?.isRecording() ?? false;
   for (const name of REQUEST_HEADERS) {
@@ -20,6 +23,7 @@ export function upstreamRequestHeaders(incoming: Headers, requestId: string): Re
     if (value !== null) headers[name] = value;
   }
   headers['x-request-id'] = requestId;
+  headers[UPSTREAM_VARIANT_HEADER] = variant;
   return headers;
 }
 

@@ -25,7 +25,7 @@ import { readBody } from '../../http/read-body.ts';
 import { subjectKey, type Principal } from '../../principal.ts';
 import type { VariantRoute } from '../../routing/fleet-topology.ts';
 import type { Upstream } from '../../upstream/upstream-pool.ts';
-import { clientResponseHeaders, upstreamRequestHeaders } from './forward-headers.ts';
+import { clientResponseHeaders, UPSTREAM_VARIANT_HEADER, upstreamRequestHeaders } from './forward-headers.ts';
 
 /** Used when no body-limit plugin ran before the proxy. */
 const DEFAULT_BODY_LIMIT = 16 * 1024 * 1024;
@@ -105,7 +105,7 @@ export function proxy(options: ProxyOptions): MiddlewareHandler {
     const method = c.req.method;
     const body = method === 'GET' || method === 'HEAD' ? undefined : await readBody(c, c.get('bodyLimit') ?? DEFAULT_BODY_LIMIT);
     c.set('requestBody', body);
-    const headers = upstreamRequestHeaders(c.req.raw.headers, c.get('requestId'));
+    const headers = upstreamRequestHeaders(c.req.raw.headers, c.get('requestId'), variant.name);
     const principal = c.get('principal') as Principal | undefined;
     const subject = principal ? subjectKey(principal) : 'anonymous';
     // Pinned and overridden requests must not silently land elsewhere.
@@ -128,6 +128,8 @@ export function proxy(options: ProxyOptions): MiddlewareHandler {
       }
       const timeout = Math.min(attemptTimeoutMs, remaining);
       const sent = performance.now();
+      // A fallback attempt goes to the stable variant and says so.
+      headers[UPSTREAM_VARIANT_HEADER] = target.name;
       let res: Dispatcher.ResponseData;
       try {
         res = await upstream.pool.request({ path: pathFor(c, target.version), method: method, headers, body, headersTimeout: timeout, bodyTimeout: responseTimeoutMs });

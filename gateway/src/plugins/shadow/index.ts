@@ -8,6 +8,7 @@
 import type { Logger } from '@switchyard/observability/logger';
 import type { Context, MiddlewareHandler } from 'hono';
 import type { Upstream } from '../../upstream/upstream-pool.ts';
+import { UPSTREAM_VARIANT_HEADER } from '../proxy/forward-headers.ts';
 import { outputsAgree } from './compare-outputs.ts';
 
 export type ShadowOutcome = 'agree' | 'disagree' | 'error';
@@ -49,7 +50,7 @@ export function shadow(options: ShadowOptions): MiddlewareHandler {
       throw new Error('the primary answer is not JSON, so there is nothing to compare', { cause: error });
     }
     const res = await copy.upstream.pool.request({
-      path: copy.path, method: 'POST', body: copy.body, headers: { 'content-type': 'application/json', 'x-switchyard-shadow': '1' },
+      path: copy.path, method: 'POST', body: copy.body, headers: { 'content-type': 'application/json', 'x-switchyard-shadow': '1', [UPSTREAM_VARIANT_HEADER]: copy.variant },
       headersTimeout: timeoutMs, bodyTimeout: timeoutMs,
     });
     if (res.statusCode !== 200) {
