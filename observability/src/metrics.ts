@@ -10,6 +10,8 @@ import { MeterProvider } from '@opentelemetry/sdk-metrics';
 import { registerProcessMetrics } from './process-metrics.ts';
 
 export const PROMETHEUS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
+/** `# UNIT` is OpenMetrics only; the 0.0.4 text format served here has no such line. */
+const UNIT_LINE = /^# UNIT .*\n/gm;
 
 export interface MetricsRegistry {
   meter: Meter;
@@ -45,7 +47,7 @@ export function createMetricsRegistry(options: MetricsOptions): MetricsRegistry 
     async render(): Promise<string> {
       const { resourceMetrics, errors } = await exporter.collect();
       if (errors.length > 0) throw new AggregateError(errors, 'metric collection failed');
-      return serializer.serialize(resourceMetrics);
+      return serializer.serialize(resourceMetrics).replace(UNIT_LINE, '');
     },
     shutdown: () => {
       stopProcessMetrics();
