@@ -63,3 +63,23 @@ describe('event-loop delay folding', () => {
     expect(recorded).toEqual([]);
   });
 });
+
+describe('observable gauges', () => {
+  it('show only what was observed at this scrape: a series no longer observed disappears', async () => {
+    const registry = createMetricsRegistry({ service: 'a' });
+    let observed = true;
+    registry.meter.createObservableGauge('guard_ratio').addCallback((result) => {
+      if (observed) result.observe(0.5, { variant: 'v2' });
+    });
+    const counter = registry.meter.createCounter('events');
+    counter.add(2);
+    expect(await registry.render()).toMatch(/^guard_ratio\{variant="v2"\} 0.5$/m);
+    observed = false;
+    counter.add(1);
+    const text = await registry.render();
+    expect(text).not.toContain('guard_ratio{');
+    // Counters stay cumulative.
+    expect(text).toMatch(/^events_total 3$/m);
+    await registry.shutdown();
+  });
+});
