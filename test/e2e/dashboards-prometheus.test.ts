@@ -140,7 +140,7 @@ describe('dashboards against a real Prometheus scraping a real fleet', () => {
     await eventually(() => scalar(`sum(switchyard_gateway_variant_requests_total{model="${MODEL}"})`), (v) => v === routed, 20_000, 250);
 
     const share = await prometheus.query(substitute((await panel('ab-comparison.json', 'Traffic share by variant (inference requests routed)')).expr));
-    const byVariant = Object.fromEntries(share.map((s) => [s.metric.variant, s.value]));
+    const byVariant: Record<string, number> = Object.fromEntries(share.map((s) => [s.metric.variant ?? '', s.value]));
     expect(Object.keys(byVariant).sort()).toEqual(['v1', 'v2']); // no "none", no "unknown"
     expect(byVariant.v1).toBeGreaterThan(0.6);
     expect(byVariant.v1).toBeLessThan(0.8);
@@ -176,7 +176,7 @@ describe('dashboards against a real Prometheus scraping a real fleet', () => {
 
     const decisions = await panel('ab-comparison.json', 'Rollout decisions in the time range');
     const byAction = await eventually(
-      async () => Object.fromEntries((await prometheus.query(substitute(decisions.expr))).map((s) => [s.metric.action, s.value])),
+      async (): Promise<Record<string, number>> => Object.fromEntries((await prometheus.query(substitute(decisions.expr))).map((s) => [s.metric.action ?? '', s.value])),
       (d) => d.rollback === 1,
       20_000,
       250,
