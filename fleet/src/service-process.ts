@@ -11,6 +11,8 @@ import { pathToFileURL } from 'node:url';
 
 /** Services run their TypeScript sources directly, through tsx's loader (resolved here, so any working directory works). */
 const TS_LOADER = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
+/** Lets OpenTelemetry patch packages the services load through ESM `import` (ioredis); must come before the entry runs. */
+const TELEMETRY_REGISTER = pathToFileURL(createRequire(import.meta.url).resolve('@switchyard/observability/register')).href;
 
 export interface ServiceProcessOptions {
   /** Name used in errors, e.g. `seed-classifier/v2#0`. */
@@ -72,7 +74,7 @@ export async function startServiceProcess(options: ServiceProcessOptions): Promi
   const { name, entry, host = '127.0.0.1', env = {}, readyPath = '/v2/health/ready', onLine, readyTimeoutMs = 120_000 } = options;
   const port = options.port || (await freePort(host));
   const url = `http://${host}:${port}`;
-  const child = spawn(process.execPath, ['--import', TS_LOADER, entry], {
+  const child = spawn(process.execPath, ['--import', TS_LOADER, '--import', TELEMETRY_REGISTER, entry], {
     env: { ...process.env, PORT: String(port), HOST: host, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
