@@ -99,7 +99,10 @@ describe('one trace per request across the fleet (OTLP/HTTP JSON)', () => {
     expect((await inferRequest(gateway.url, { traceparent: `00-${marker}-${'d4'.repeat(8)}-01` })).status).toBe(200);
     await eventually(() => receiver.spans.filter((s) => s.traceId === marker && s.service === 'switchyard-model-worker'), (s) => s.some((x) => x.name === 'session.run'));
     const probe = /\/metrics$|\/health\/|\/ready$/;
-    const target = (s: ReceivedSpan): string => String((s.attributes['url.path'] ?? s.attributes['url.full'] ?? '') as string);
+    const target = (s: ReceivedSpan): string => {
+      const value = s.attributes['url.path'] ?? s.attributes['url.full'];
+      return typeof value === 'string' ? value : '';
+    };
     const roots = receiver.spans.filter((s) => s.parentSpanId === undefined);
     const noise = roots.filter((s) => s.service !== 'switchyard-gateway' || s.kind !== SERVER || probe.test(target(s)));
     expect(noise.map((s) => `${s.service} ${s.name} ${target(s)}`)).toEqual([]);
