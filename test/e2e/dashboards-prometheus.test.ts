@@ -212,6 +212,12 @@ describe('dashboards against a real Prometheus scraping a real fleet', () => {
     expect(panels.length).toBeGreaterThan(40);
     await eventually(() => scalar(`count(switchyard_gateway_rollout_guard_requests{model="${MODEL}"})`), (n) => n === 2, 20_000, 250);
 
+    // The rollout step reads as the candidate's share, and the flags' weights agree with it.
+    const step = await prometheus.query(substitute((await panel('ab-comparison.json', 'Rollout step: candidate share')).expr));
+    expect(step.map((r) => r.value)).toEqual([30]);
+    const weights = await prometheus.query(substitute((await panel('ab-comparison.json', 'Weight set by the flags')).expr));
+    expect(Object.fromEntries(weights.map((r) => [r.metric.variant ?? '', r.value]))).toEqual({ v1: 70, v2: 30 });
+
     const empty: string[] = [];
     const perDashboard = new Map<string, { queries: number; withData: number }>();
     for (const q of [...variables, ...panels]) {

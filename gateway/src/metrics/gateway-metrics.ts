@@ -14,7 +14,7 @@ import type { ProxyObserver } from '../plugins/proxy/index.ts';
 import type { ShadowObserver, ShadowOutcome } from '../plugins/shadow/index.ts';
 import type { FleetTopology } from '../routing/fleet-topology.ts';
 import type { BreakerState } from '../upstream/circuit-breaker.ts';
-import { MetricLabels } from './metric-labels.ts';
+import { MetricLabels, NO_VARIANT } from './metric-labels.ts';
 
 const LATENCY_BUCKETS_S = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 const BREAKER_VALUE: Record<BreakerState, number> = { closed: 0, half_open: 1, open: 2 };
@@ -162,7 +162,7 @@ export class GatewayMetrics implements RateLimitObserver, ProxyObserver, ShadowO
   /** Every request the gateway answered, whatever its route. */
   request(model: string, variant: string, status: number, seconds: number): void {
     const m = this.#labels.model(model);
-    const attributes = { model: m, variant: variant === 'none' ? 'none' : this.#labels.variant(m, variant), status: String(status) };
+    const attributes = { model: m, variant: variant === NO_VARIANT ? NO_VARIANT : this.#labels.variant(m, variant), status: String(status) };
     this.#requests.add(1, attributes);
     this.#duration.record(seconds, attributes);
   }
