@@ -14,7 +14,7 @@ import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually } from '../src/eventually.ts';
-import { admin, FLEET_KEY, inferRequest, startFleet, type Fleet, type FleetOverrides, type Gateway } from '../src/fleet-fixture.ts';
+import { admin, FLEET_KEY, inferRequest, startFleet, TWIN_MODEL, type Fleet, type FleetOverrides, type Gateway } from '../src/fleet-fixture.ts';
 import { startPrometheus, type PrometheusServer } from '../src/prometheus-server.ts';
 
 const DASHBOARDS = fileURLToPath(new URL('../../observability/dashboards/', import.meta.url));
@@ -42,7 +42,7 @@ async function dashboardQueries(): Promise<{ panels: Query[]; variables: Query[]
   return { panels, variables };
 }
 
-const substitute = (expr: string): string => expr.replace(/\$[_a-z]+/g, (name) => VARIABLES[name] ?? name);
+const substitute = (expr: string, model = MODEL): string => expr.replace(/\$[_a-z]+/g, (name) => (name === '$model' ? model : VARIABLES[name] ?? name));
 
 /** A stand-in for a variant that has started failing: ready, but every inference is a 500. */
 function failingWorker(): Promise<Server> {
@@ -99,18 +99,18 @@ describe('dashboards against a real Prometheus scraping a real fleet', () => {
 
   beforeAll(async () => {
     failing = await failingWorker();
-    fleet = await startFleet({ v1Replicas: 2 });
+    fleet = await startFleet({ v1Replicas: 2, twinModel: true });
     await fleet.writeConfig(overrides);
     gateway = await fleet.startGateway();
     const port = (url: string) => url.replace('http://', '');
     prometheus = await startPrometheus({
       jobs: {
         'switchyard-gateway': [port(gateway.url)],
-        'switchyard-workers': [...fleet.workers.v1, ...fleet.workers.v2].map((w) => port(w.url)),
+        'switchyard-workers': [...fleet.workers.v1, ...fleet.workers.v2, ...fleet.workers.twin].map((w) => port(w.url)),
       },
       ruleFiles: [RULES],
     });
-    await eventually(() => prometheus.query('up{job=~"switchyard-.*"} == 1'), (r) => r.length === 4, 30_000, 200);
+    await eventually(() => prometheus.query('up{job=~"switchyard-.*"} == 1'), (r) => r.length === 5, 30_000, 200);
   });
   afterAll(async () => {
     await prometheus?.close();
@@ -122,6 +122,9 @@ describe('dashboards against a real Prometheus scraping a real fleet', () => {
     runId++;
     const statuses = await inBatches(300, 4, (i) => split(`user-${runId}-${i}`));
     expect(statuses.filter((s) => s !== 200)).toEqual([]);
+    // The second configured model gets traffic of its own.
+    const twin = await inBatches(30, 3, (i) => inferRequest(gateway.url, { authorization: `Bearer ${USER_KEYS[i % USER_KEYS.length]?.key ?? ''}` }, `/v2/models/${TWIN_MODEL}/infer`).then((r) => r.status));
+    expect(new Set(twin)).toEqual(new Set([200]));
     // Client errors (bad shape → 400 from the worker), probes, unknown models, metadata reads and a rate-limited burst.
     const bad = JSON.stringify({ inputs: [{ name: 'features', datatype: 'FP32', shape: [1, 3], data: [1, 2, 3] }] });
     expect(new Set(await inBatches(20, 4, (i) => split(`bad-${i}`, bad)))).toEqual(new Set([400]));
@@ -154,7 +157,7 @@ describe('dashboards against a real Prometheus scraping a real fleet', () => {
     // Per-variant latency counts the inference requests each variant answered successfully, nothing else.
     const timed = await scalar(`sum(switchyard_gateway_variant_request_duration_seconds_count{model="${MODEL}"})`);
     expect(timed).toBe(served.ok + burstServed);
-    expect(await prometheus.labelValues('model', 'switchyard_gateway_variant_requests_total')).toEqual([MODEL]);
+    expect(await prometheus.labelValues('model', 'switchyard_gateway_variant_requests_total')).toEqual([MODEL, TWIN_MODEL]);
   });
 
   it('phase 2, a gray-release step then a failing candidate: one advance, one rollback, 5xx ratio above 0', async () => {
@@ -218,6 +221,10 @@ describe('dashboards against a real Prometheus scraping a real fleet', () => {
     const weights = await prometheus.query(substitute((await panel('ab-comparison.json', 'Weight set by the flags')).expr));
     expect(Object.fromEntries(weights.map((r) => [r.metric.variant ?? '', r.value]))).toEqual({ v1: 70, v2: 30 });
 
+    await inBatches(20, 4, (i) => inferRequest(gateway.url, { authorization: `Bearer ${USER_KEYS[i % USER_KEYS.length]?.key ?? ''}` }, `/v2/models/${TWIN_MODEL}/infer`));
+    const models = await prometheus.labelValues('model', 'switchyard_gateway_variant_requests_total');
+    expect(models).toEqual([MODEL, TWIN_MODEL]);
+
     const empty: string[] = [];
     const perDashboard = new Map<string, { queries: number; withData: number }>();
     for (const q of [...variables, ...panels]) {
@@ -230,9 +237,21 @@ describe('dashboards against a real Prometheus scraping a real fleet', () => {
       else empty.push(`${q.dashboard} › ${q.panel}: ${q.expr}`);
     }
     // eslint-disable-next-line no-console -- the run's record: queries with data per dashboard
-    console.log([...perDashboard].map(([d, t]) => `${d}: ${t.withData}/${t.queries} queries returned data`).join('\n'));
+    console.log([...perDashboard].map(([d, t]) => `${d}: ${t.withData}/${t.queries} queries returned data (model ${MODEL})`).join('\n'));
     expect(empty).toEqual([]);
-    expect(await prometheus.labelValues('model', 'switchyard_gateway_variant_requests_total')).toEqual([MODEL]);
+
+    // Every model-scoped panel has data for the other configured model too, except what it does not have:
+    // no shadow variant and no running rollout plan.
+    const notApplicable = /^(Shadow|Rollout guards)/;
+    const twinEmpty: string[] = [];
+    let twinQueries = 0;
+    for (const q of panels.filter((p) => p.expr.includes('$model') && !notApplicable.test(p.panel))) {
+      twinQueries++;
+      if ((await prometheus.query(substitute(q.expr, TWIN_MODEL))).length === 0) twinEmpty.push(`${q.dashboard} › ${q.panel}`);
+    }
+    // eslint-disable-next-line no-console -- the run's record
+    console.log(`${twinQueries - twinEmpty.length}/${twinQueries} model-scoped queries returned data for ${TWIN_MODEL}`);
+    expect(twinEmpty).toEqual([]);
 
     // The alerting rules evaluate against the real series without errors.
     const rules = await prometheus.rules();
