@@ -9,15 +9,19 @@ import { createRequire } from 'node:module';
 import { createInterface } from 'node:readline';
 import { pathToFileURL } from 'node:url';
 
+/** Lets OpenTelemetry patch packages the services load through ESM `import` (ioredis); must come before the entry runs. */
+const TELEMETRY_REGISTER = pathToFileURL(createRequire(import.meta.url).resolve('@switchyard/observability/register')).href;
+
 /**
  * How Node runs an entry: TypeScript sources through tsx's loader (development,
  * tests; resolved here so any working directory works), compiled entries
  * (`npm run build`) with the `switchyard-dist` export condition so every
- * Switchyard package resolves to its `dist/` too.
+ * Switchyard package resolves to its `dist/` too. Both load the telemetry
+ * register module first.
  */
 export function nodeArgsFor(entry: string): string[] {
-  if (entry.endsWith('.ts')) return ['--import', pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href, entry];
-  return ['--conditions=switchyard-dist', entry];
+  if (entry.endsWith('.ts')) return ['--import', pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href, '--import', TELEMETRY_REGISTER, entry];
+  return ['--conditions=switchyard-dist', '--import', TELEMETRY_REGISTER, entry];
 }
 
 export interface ServiceProcessOptions {

@@ -208,11 +208,12 @@ describe('gateway', () => {
       const res = await infer(g, undefined, { 'x-switchyard-variant': 'v1' });
       expect(await res.text()).toBe(await direct.text());
       let metrics = '';
-      for (let i = 0; i < 500 && !/switchyard_gateway_shadow_requests_total/.test(metrics); i++) {
+      const agreement = /switchyard_gateway_shadow_requests_total\{model="seed-classifier",variant="v2",outcome="(agree|disagree)"\} [1-9]/;
+      for (let i = 0; i < 500 && !agreement.test(metrics); i++) {
         await new Promise((r) => setTimeout(r, 20));
         metrics = await (await g.app.request('/metrics')).text();
       }
-      expect(metrics).toMatch(/switchyard_gateway_shadow_requests_total\{model="seed-classifier",variant="v2",outcome="(agree|disagree)"\} [1-9]/);
+      expect(metrics).toMatch(agreement);
       await g.close();
     });
   });

@@ -85,25 +85,32 @@ export function createGatewayApp(config: FleetConfig, runtime: GatewayRuntime): 
   });
   app.get('/metrics', async (c) => c.body(await metrics.render(), 200, { 'content-type': PROMETHEUS_CONTENT_TYPE }));
 
-  const accounting: MiddlewareHandler = async function accounting(c: Context, next) {
-    const started = performance.now();
-    try {
-      await next();
-    } finally {
-      const seconds = (performance.now() - started) / 1000;
-      // A client that left is its own outcome, whatever the pipeline had got to.
-      const status = clientGone(c) ? CLIENT_CLOSED_REQUEST : c.res.status;
-      const decision = c.get('route');
-      const model = decision?.model.name ?? modelOf(c) ?? 'unknown';
-      const variant = decision?.variant.name ?? 'none';
-      gatewayMetrics.request(model, variant, status, seconds);
-      if (decision?.flagReason) gatewayMetrics.flagEvaluated(model, decision.variant.name, decision.flagReason);
-      const line = { request_id: c.get('requestId'), model, variant, status, duration_ms: Math.round(seconds * 1e6) / 1e3, subject: c.get('principal')?.subject };
-      if (status >= 500) logger.warn(line, 'request failed');
-      else if (status === CLIENT_CLOSED_REQUEST) logger.info(line, 'client closed request');
-      else logger.info(line, 'request served');
-    }
-  };
+  gatewayMetrics.configure(topology, config.rate_limits.policies.map((p) => p.name));
+
+  /** Counts, times and logs every model request; inference requests also count toward the variant that answered them. */
+  const accounting = (inference: boolean): MiddlewareHandler =>
+    async function accounting(c: Context, next) {
+      const started = performance.now();
+      try {
+        await next();
+      } finally {
+        const seconds = (performance.now() - started) / 1000;
+        // A client that left is its own outcome, whatever the pipeline had got to.
+        const status = clientGone(c) ? CLIENT_CLOSED_REQUEST : c.res.status;
+        const decision = c.get('route');
+        const model = decision?.model.name ?? modelOf(c) ?? 'unknown';
+        const variant = decision?.variant.name ?? 'none';
+        gatewayMetrics.request(model, variant, status, seconds);
+        if (decision) {
+          if (inference) gatewayMetrics.variantAnswered(model, variant, status, seconds);
+          if (decision.flagReason) gatewayMetrics.flagEvaluated(model, decision.variant.name, decision.flagReason);
+        }
+        const line = { request_id: c.get('requestId'), model, variant, status, duration_ms: Math.round(seconds * 1e6) / 1e3, subject: c.get('principal')?.subject };
+        if (status >= 500) logger.warn(line, 'request failed');
+        else if (status === CLIENT_CLOSED_REQUEST) logger.info(line, 'client closed request');
+        else logger.info(line, 'request served');
+      }
+    };
 
   const authenticate = auth({ apiKeys: config.auth.api_keys, ...(config.auth.jwt ? { jwt: config.auth.jwt } : {}), modelOf });
   const limit = rateLimit({
@@ -126,8 +133,8 @@ export function createGatewayApp(config: FleetConfig, runtime: GatewayRuntime): 
   const limitBody = bodyLimit({ maxBytes: config.gateway.body_limit_bytes });
 
   const address = addressModel();
-  const inference = [accounting, address, limitBody, authenticate, limit, routeRequest, mirror, forward] as const;
-  const metadata = [accounting, address, authenticate, routeRequest, forward] as const;
+  const inference = [accounting(true), address, limitBody, authenticate, limit, routeRequest, mirror, forward] as const;
+  const metadata = [accounting(false), address, authenticate, routeRequest, forward] as const;
   app.post('/v2/models/:model/infer', ...inference);
   app.post('/v2/models/:model/versions/:version/infer', ...inference);
   app.post('/v1/models/:target{.+:predict}', ...inference);

@@ -43,4 +43,4 @@ COPY gateway/package.json ./gateway/
 COPY --from=build /app/gateway/dist ./gateway/dist
 USER 10001:10001
 EXPOSE 8080 8081
-CMD ["node", "--conditions=switchyard-dist", "gateway/dist/server.js"]
+CMD ["node", "--conditions=switchyard-dist", "--import", "@switchyard/observability/register", "gateway/dist/server.js"]

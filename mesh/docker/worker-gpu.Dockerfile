@@ -55,4 +55,4 @@ COPY model-workers/package.json ./model-workers/
 COPY --from=build /app/model-workers/dist ./model-workers/dist
 USER 10001:10001
 EXPOSE 8000
-CMD ["node", "--conditions=switchyard-dist", "model-workers/dist/server.js"]
+CMD ["node", "--conditions=switchyard-dist", "--import", "@switchyard/observability/register", "model-workers/dist/server.js"]

@@ -41,7 +41,7 @@ describe('Dockerfiles (linted here; mesh/scripts/podman-images.sh builds and run
     expect(last.some((s) => s.op === 'RUN' && s.args.includes(`--uid ${RUN_AS} --gid ${RUN_AS}`))).toBe(true);
     expect(env(last).HOST).toBe('0.0.0.0');
     // Compiled JavaScript, no TypeScript loader at run time.
-    expect(last.find((s) => s.op === 'CMD')?.args).toMatch(/^\["node", "--conditions=switchyard-dist", "[\w/-]+\/dist\/server\.js"\]$/);
+    expect(last.find((s) => s.op === 'CMD')?.args).toMatch(/^\["node", "--conditions=switchyard-dist", "--import", "@switchyard\/observability\/register", "[\w/-]+\/dist\/server\.js"\]$/);
     expect(steps.some((s) => s.op === 'RUN' && /npx tsc -p [\w-]+\/tsconfig\.build\.json/.test(s.args))).toBe(true);
     expect(last.some((s) => s.op === 'COPY' && s.args.startsWith('--from=deps /app/node_modules'))).toBe(true);
     // Every workspace manifest is copied before `npm ci`, or the lockfile would not match.

@@ -219,7 +219,20 @@ describe('model worker app', () => {
       expect(text).toMatch(/switchyard_worker_request_duration_seconds_bucket\{model="seed-classifier",version="2",status="200",le="0.005"\}/);
       expect(text).toMatch(/switchyard_worker_queue_wait_seconds_count/);
       expect(text).toMatch(/switchyard_worker_queue_depth\{model="seed-classifier",version="1"\} 0/);
-      expect(text).toMatch(/switchyard_worker_execution_provider\{model="seed-classifier",version="2",provider="cpu"\} 1/);
+      expect(text).toMatch(/switchyard_worker_execution_provider_info\{model="seed-classifier",version="2",provider="cpu"\} 1/);
+    });
+    it('labels requests for other models as unknown, never with the name from the path, and starts a version\'s counters at zero', async () => {
+      const unknown404 = async () =>
+        Number(/^switchyard_worker_requests_total\{model="unknown",version="unknown",status="404"\} (\d+)$/m.exec(await (await worker.app.request('/metrics')).text())?.[1] ?? 0);
+      const before = await unknown404();
+      expect((await postJson(worker.app, '/v2/models/probe-x/infer', features([[0, 0]]))).status).toBe(404);
+      expect((await postJson(worker.app, '/v2/models/seed-classifier/versions/77/infer', features([[0, 0]]))).status).toBe(404);
+      const text = await (await worker.app.request('/metrics')).text();
+      expect(text).not.toContain('probe-x');
+      expect(text).not.toContain('version="77"');
+      expect((await unknown404()) - before).toBe(2);
+      expect(text).toMatch(/^switchyard_worker_requests_total\{model="seed-classifier",version="1",status="429"\} 0$/m);
+      expect(text).toMatch(/^switchyard_worker_queue_capacity\{model="seed-classifier",version="2"\} [1-9]\d*$/m);
     });
   });
 

@@ -32,7 +32,7 @@ describe('worker telemetry', () => {
   const byName = (spans: ReadableSpan[], name: string) => spans.filter((s) => s.name === name);
   const parentOf = (span: ReadableSpan) => span.parentSpanContext?.spanId;
 
-  it('continues the caller\'s trace: server span → queue wait → session.run linked to every request it served', async () => {
+  it('continues the caller\'s trace: server span → inference (queue wait) per request, linked to the session.run that served it', async () => {
     exporter.reset();
     const traceId = '4bf92f3577b34da6a3ce929d0e0e4736';
     const body = (x: number) => ({ inputs: [{ name: 'features', datatype: 'FP32', shape: [1, 2], data: [x, x] }] });
@@ -51,15 +51,26 @@ describe('worker telemetry', () => {
     }
     const serverIds = new Set(servers.map((s) => s.spanContext().spanId));
 
+    const inferences = byName(spans, 'inference');
+    expect(inferences).toHaveLength(3);
+    // Every request's own server span has its inference span, whichever request's trace the batch's run lives in.
+    expect(new Set(inferences.map(parentOf))).toEqual(serverIds);
+    const inferenceIds = new Set(inferences.map((s) => s.spanContext().spanId));
     const waits = byName(spans, 'queue wait');
     expect(waits).toHaveLength(3);
-    for (const wait of waits) expect(serverIds.has(parentOf(wait) ?? '')).toBe(true);
+    for (const wait of waits) expect(inferenceIds.has(parentOf(wait) ?? '')).toBe(true);
 
     const runs = byName(spans, 'session.run');
     const rows = runs.reduce((sum, run) => sum + Number(run.attributes['switchyard.batch_size']), 0);
     expect(rows).toBe(3);
     const linked = new Set(runs.flatMap((run) => run.links.map((l) => l.context.spanId)));
     expect(linked).toEqual(serverIds);
+    const runIds = new Set(runs.map((r) => r.spanContext().spanId));
+    for (const inference of inferences) {
+      expect(inference.links).toHaveLength(1);
+      expect(runIds.has(inference.links[0]?.context.spanId ?? '')).toBe(true);
+      expect(inference.attributes).toMatchObject({ 'switchyard.model': 'seed-classifier', 'switchyard.request_rows': 1 });
+    }
     for (const run of runs) {
       expect(run.attributes).toMatchObject({ 'switchyard.model': 'seed-classifier', 'switchyard.model_version': '2', 'switchyard.execution_provider': 'cpu' });
       expect(serverIds.has(parentOf(run) ?? '')).toBe(true);

@@ -104,6 +104,7 @@ export function createWorkerApp(options: WorkerAppOptions): Hono {
       const status = c.res.status;
       const version = c.get('modelVersion')?.version;
       if (version !== undefined) workerMetrics.request(String(version), status, seconds);
+      else workerMetrics.unresolved(status, seconds); // not a loaded version: labels say `unknown`, never the path's names
       const line = { request_id: c.req.header('x-request-id'), model: host.modelName, version, status, duration_ms: Math.round(seconds * 1e6) / 1e3 };
       if (status >= 500) logger.error(line, 'inference failed');
       else if (status >= 400) logger.info(line, 'inference rejected');

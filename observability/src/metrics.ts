@@ -4,12 +4,37 @@
  * its provider, so instances (and tests) never share counters.
  */
 import type { Meter } from '@opentelemetry/api';
-import { PrometheusExporter, PrometheusSerializer } from '@opentelemetry/exporter-prometheus';
+import { PrometheusSerializer } from '@opentelemetry/exporter-prometheus';
 import { resourceFromAttributes } from '@opentelemetry/resources';
-import { MeterProvider } from '@opentelemetry/sdk-metrics';
+import { AggregationTemporality, InstrumentType, MeterProvider, MetricReader } from '@opentelemetry/sdk-metrics';
 import { registerProcessMetrics } from './process-metrics.ts';
 
 export const PROMETHEUS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
+/** `# UNIT` is OpenMetrics only; the 0.0.4 text format served here has no such line. */
+const UNIT_LINE = /^# UNIT .*\n/gm;
+
+/**
+ * The reader behind `/metrics`, collecting on each scrape. Counters and
+ * histograms are cumulative, as Prometheus expects. Observable gauges are
+ * delta: a scrape shows only what the callbacks observed this time, so a
+ * series that stops being observed (a finished rollout's guards, an upstream
+ * a reload removed) disappears instead of repeating its last value forever.
+ */
+class ScrapeReader extends MetricReader {
+  constructor() {
+    super({
+      aggregationTemporalitySelector: (type) => (type === InstrumentType.OBSERVABLE_GAUGE ? AggregationTemporality.DELTA : AggregationTemporality.CUMULATIVE),
+    });
+  }
+
+  protected override onForceFlush(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  protected override onShutdown(): Promise<void> {
+    return Promise.resolve();
+  }
+}
 
 export interface MetricsRegistry {
   meter: Meter;
@@ -28,7 +53,7 @@ export interface MetricsOptions {
 
 export function createMetricsRegistry(options: MetricsOptions): MetricsRegistry {
   const { service, meterName = 'switchyard', spanCounts } = options;
-  const exporter = new PrometheusExporter({ preventServerStart: true, withoutScopeInfo: true });
+  const exporter = new ScrapeReader();
   const provider = new MeterProvider({ resource: resourceFromAttributes({ 'service.name': service }), readers: [exporter] });
   const serializer = new PrometheusSerializer(undefined, false, undefined, true, true);
   const stopProcessMetrics = registerProcessMetrics(provider.getMeter('switchyard-process'));
@@ -45,7 +70,7 @@ export function createMetricsRegistry(options: MetricsOptions): MetricsRegistry 
     async render(): Promise<string> {
       const { resourceMetrics, errors } = await exporter.collect();
       if (errors.length > 0) throw new AggregateError(errors, 'metric collection failed');
-      return serializer.serialize(resourceMetrics);
+      return serializer.serialize(resourceMetrics).replace(UNIT_LINE, '');
     },
     shutdown: () => {
       stopProcessMetrics();

@@ -15,6 +15,7 @@ import { OTLPTraceExporter as OTLPJsonTraceExporter } from '@opentelemetry/expor
 import { OTLPTraceExporter as OTLPProtoTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import { NodeSDK } from '@opentelemetry/sdk-node';
 import { BoundedSpanProcessor, type SpanCounts } from './bounded-export.ts';
+import { isProbePath } from './tracing.ts';
 
 export interface TelemetryOptions {
   serviceName: string;
@@ -73,7 +74,13 @@ export function startTelemetry(options: TelemetryOptions): Telemetry {
     metricReaders: [],
     logRecordProcessors: [],
     // Outgoing HTTP through undici (gateway → worker) and Redis calls; server spans come from our middleware.
-    instrumentations: [new UndiciInstrumentation(), new IORedisInstrumentation({ requireParentSpan: true })],
+    // Health polls of upstreams start no traces; Redis calls outside a request (flag sync, leases) neither.
+    // ioredis is loaded through ESM import: it is patched only when the entry ran with
+    // `--import @switchyard/observability/register` (see register.ts).
+    instrumentations: [
+      new UndiciInstrumentation({ ignoreRequestHook: (request) => isProbePath(request.path.split('?')[0] ?? '') }),
+      new IORedisInstrumentation({ requireParentSpan: true }),
+    ],
   });
   sdk.start();
 

@@ -2,11 +2,20 @@
  * Hono middleware that opens an HTTP server span per request, continuing
  * the caller's W3C trace context and following the OTel HTTP semantic
  * conventions. Uses only `@opentelemetry/api`: without a registered SDK the
- * spans are no-ops.
+ * spans are no-ops. Health polls, readiness checks and scrapes are not
+ * traced unless the caller's trace context says they belong to a trace.
  */
 import { context, propagation, SpanKind, SpanStatusCode, trace, type TextMapGetter } from '@opentelemetry/api';
 import type { MiddlewareHandler } from 'hono';
 import { routePath } from 'hono/route';
+
+/** Health polls, readiness checks and metric scrapes: routine traffic that would otherwise fill the trace store with one-span traces. */
+const PROBE_PATH = /^\/(?:metrics|v2\/health\/(?:live|ready)|v2\/models\/[^/]+(?:\/versions\/[^/]+)?\/ready)$/;
+
+/** True for a path that polls health or readiness, or scrapes metrics. */
+export function isProbePath(path: string): boolean {
+  return PROBE_PATH.test(path);
+}
 
 const headerGetter: TextMapGetter<Headers> = {
   keys: (headers) => [...headers.keys()],
@@ -22,6 +31,8 @@ export function serverSpan(options: ServerSpanOptions = {}): MiddlewareHandler {
   const tracer = trace.getTracer(options.tracerName ?? 'switchyard');
   return async function serverSpanMiddleware(c, next) {
     const parent = propagation.extract(context.active(), c.req.raw.headers, headerGetter);
+    // A probe starts no trace of its own; one that is part of a caller's trace is still traced.
+    if (isProbePath(c.req.path) && !trace.getSpanContext(parent)) return next();
     const method = c.req.method;
     const span = tracer.startSpan(
       method,

@@ -15,7 +15,9 @@ describe('one trace per request across the fleet (OTLP/HTTP JSON)', () => {
     receiver = await startOtlpReceiver();
     const otel = { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json', OTEL_BSP_SCHEDULE_DELAY: '100' };
     fleet = await startFleet({ v1Replicas: 1, workerEnv: { ...otel, SWITCHYARD_VARIANT: 'v1', SWITCHYARD_POOL: 'cpu' } });
-    gateway = await fleet.startGateway({ ...otel, LOG_LEVEL: 'info' });
+    // Redis-backed rate limits and flags, so requests make Redis calls.
+    await fleet.writeConfig({ policies: [{ name: 'tenant', per: 'tenant', rate: 10_000, burst: 10_000 }] });
+    gateway = await fleet.startGateway({ ...otel, LOG_LEVEL: 'info', REDIS_URL: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379' });
   });
   afterAll(async () => {
     await fleet?.close();
@@ -43,11 +45,68 @@ describe('one trace per request across the fleet (OTLP/HTTP JSON)', () => {
     expect(ancestor).toBe(gatewayServer);
     expect(spans.some((s) => s.service === 'switchyard-gateway' && s.kind === CLIENT)).toBe(true);
 
+    const inference = spans.find((s) => s.name === 'inference') as ReceivedSpan;
+    expect(inference.parentSpanId).toBe(workerServer.spanId);
     const wait = spans.find((s) => s.name === 'queue wait') as ReceivedSpan;
-    expect(wait.parentSpanId).toBe(workerServer.spanId);
+    expect(wait.parentSpanId).toBe(inference.spanId);
     const run = spans.find((s) => s.name === 'session.run') as ReceivedSpan;
     expect(run.attributes).toMatchObject({ 'switchyard.model': 'seed-classifier', 'switchyard.model_version': '1', 'switchyard.execution_provider': 'cpu', 'switchyard.batch_size': 1 });
     expect(run.links.map((l) => l.spanId)).toContain(workerServer.spanId);
+  });
+
+  it('shows the rate-limit decision\'s Redis command (ioredis, loaded through ESM) in the request\'s own trace', async () => {
+    const traceId = 'a1'.repeat(16);
+    expect((await inferRequest(gateway.url, { traceparent: `00-${traceId}-${'b2'.repeat(8)}-01` })).status).toBe(200);
+    const isRedis = (x: ReceivedSpan) => x.attributes['db.system'] === 'redis' || x.attributes['db.system.name'] === 'redis';
+    const spans = await eventually(
+      () => receiver.spans.filter((s) => s.traceId === traceId),
+      (s) => s.some(isRedis) && s.some((x) => x.service === 'switchyard-gateway' && x.kind === SERVER),
+    );
+    const gatewayServer = spans.find((s) => s.service === 'switchyard-gateway' && s.kind === SERVER) as ReceivedSpan;
+    const redis = spans.filter(isRedis);
+    for (const span of redis) {
+      expect(span.service).toBe('switchyard-gateway');
+      expect(span.kind).toBe(CLIENT);
+      expect(span.parentSpanId).toBe(gatewayServer.spanId);
+    }
+  });
+
+  it('shows an inference span in every served request\'s own trace, linked to the batch run that served it', async () => {
+    const ids = Array.from({ length: 12 }, (_, i) => `${String(i).padStart(2, '0')}${'9'.repeat(30)}`);
+    const statuses = await Promise.all(ids.map((t) => inferRequest(gateway.url, { traceparent: `00-${t}-${'f2'.repeat(8)}-01` }).then((r) => r.status)));
+    expect(statuses).toEqual(Array(ids.length).fill(200));
+    const inferences = await eventually(
+      () => receiver.spans.filter((s) => s.name === 'inference' && ids.includes(s.traceId)),
+      (found) => new Set(found.map((s) => s.traceId)).size === ids.length,
+    );
+    const runs = new Set(receiver.spans.filter((s) => s.name === 'session.run').map((s) => s.spanId));
+    for (const inference of inferences) {
+      const parent = receiver.spans.find((s) => s.spanId === inference.parentSpanId);
+      expect(parent).toMatchObject({ traceId: inference.traceId, service: 'switchyard-model-worker', kind: SERVER });
+      expect(inference.links.some((l) => runs.has(l.spanId))).toBe(true);
+    }
+  });
+
+  it('starts no traces for health polls, readiness checks or metric scrapes', async () => {
+    const auth = { authorization: `Bearer ${FLEET_KEY}` };
+    for (const url of [gateway.url, fleet.workers.v1[0]?.url ?? '']) {
+      for (const path of ['/metrics', '/v2/health/live', '/v2/health/ready']) expect((await fetch(`${url}${path}`)).status).toBe(200);
+      expect((await fetch(`${url}/v2/models/seed-classifier/ready`, { headers: auth })).status).toBe(200);
+    }
+    // The gateway has polled its upstreams' health every 200 ms since it started. A traced request sent
+    // after all of that is exported after every span those calls could have made.
+    const marker = 'c3'.repeat(16);
+    expect((await inferRequest(gateway.url, { traceparent: `00-${marker}-${'d4'.repeat(8)}-01` })).status).toBe(200);
+    await eventually(() => receiver.spans.filter((s) => s.traceId === marker && s.service === 'switchyard-model-worker'), (s) => s.some((x) => x.name === 'session.run'));
+    const probe = /\/metrics$|\/health\/|\/ready$/;
+    const target = (s: ReceivedSpan): string => {
+      const value = s.attributes['url.path'] ?? s.attributes['url.full'];
+      return typeof value === 'string' ? value : '';
+    };
+    const roots = receiver.spans.filter((s) => s.parentSpanId === undefined);
+    const noise = roots.filter((s) => s.service !== 'switchyard-gateway' || s.kind !== SERVER || probe.test(target(s)));
+    expect(noise.map((s) => `${s.service} ${s.name} ${target(s)}`)).toEqual([]);
+    expect(receiver.spans.filter((s) => probe.test(target(s)))).toEqual([]);
   });
 
   it('links a batched session.run to every request it served', async () => {

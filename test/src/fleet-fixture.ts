@@ -4,7 +4,7 @@
  * processes from that config.
  */
 import { createHash, randomUUID } from 'node:crypto';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort, startGatewayProcess, startWorkerProcess, type ServiceProcess, type WorkerProcess } from '@switchyard/fleet/worker-process';
@@ -30,11 +30,15 @@ export interface FleetOverrides {
   extraKeys?: Array<{ id: string; key: string }>;
 }
 
+/** A second configured model (a copy of the classifier under another name), served by one variant. */
+export const TWIN_MODEL = 'seed-twin';
+
 export interface Fleet {
   dir: string;
   repository: string;
   configPath: string;
-  workers: { v1: WorkerProcess[]; v2: WorkerProcess[] };
+  /** `twin`: the workers of `TWIN_MODEL`, when the fleet was started with it. */
+  workers: { v1: WorkerProcess[]; v2: WorkerProcess[]; twin: WorkerProcess[] };
   startGateway(env?: Record<string, string>): Promise<Gateway>;
   writeConfig(overrides?: FleetOverrides): Promise<void>;
   close(): Promise<void>;
@@ -54,14 +58,16 @@ export async function deleteKeys(url: string, prefix: string): Promise<void> {
   }
 }
 
-export async function startFleet(options: { v1Replicas?: number; policies?: unknown[]; workerEnv?: Record<string, string> } = {}): Promise<Fleet> {
+export async function startFleet(options: { v1Replicas?: number; policies?: unknown[]; workerEnv?: Record<string, string>; twinModel?: boolean } = {}): Promise<Fleet> {
   const dir = await mkdtemp(join(tmpdir(), 'switchyard-fleet-'));
   const repository = join(dir, 'models');
   await writeSampleRepository(repository, { models: ['seed-classifier'] });
+  if (options.twinModel) await cp(join(repository, 'seed-classifier'), join(repository, TWIN_MODEL), { recursive: true });
   const env = { LOG_LEVEL: 'warn', ...options.workerEnv };
-  const [v1, v2] = await Promise.all([
+  const [v1, v2, twin] = await Promise.all([
     Promise.all(Array.from({ length: options.v1Replicas ?? 2 }, (_, i) => startWorkerProcess({ model: 'seed-classifier', repository, versions: [1], name: `v1#${i}`, env }))),
     Promise.all([startWorkerProcess({ model: 'seed-classifier', repository, versions: [2], name: 'v2#0', env })]),
+    Promise.all(options.twinModel ? [startWorkerProcess({ model: TWIN_MODEL, repository, versions: [1], name: `${TWIN_MODEL}#0`, env })] : []),
   ]);
   const configPath = join(dir, 'switchyard.yaml');
   const gateways: Gateway[] = [];
@@ -88,6 +94,7 @@ export async function startFleet(options: { v1Replicas?: number; policies?: unkn
           ],
           ...(overrides.shadowPercent ? { shadow: { variant: 'v2', percent: overrides.shadowPercent } } : {}),
         },
+        ...(twin.length > 0 ? { [TWIN_MODEL]: { stable: 'v1', variants: [{ name: 'v1', version: 1, weight: 100, replicas: twin.length, upstreams: twin.map((w) => w.url) }] } } : {}),
       },
     };
     await writeFile(configPath, stringify(config));
@@ -98,7 +105,7 @@ export async function startFleet(options: { v1Replicas?: number; policies?: unkn
     dir,
     repository,
     configPath,
-    workers: { v1, v2 },
+    workers: { v1, v2, twin },
     async startGateway(extraEnv = {}) {
       const adminPort = await freePort();
       const process = await startGatewayProcess({ configPath, env: { LOG_LEVEL: 'warn', SWITCHYARD_REDIS_PREFIX: redisPrefix, ADMIN_PORT: String(adminPort), ...extraEnv } });
@@ -109,7 +116,7 @@ export async function startFleet(options: { v1Replicas?: number; policies?: unkn
     writeConfig,
     async close() {
       await Promise.all(gateways.map((g) => g.stop()));
-      await Promise.all([...v1, ...v2].map((w) => w.stop()));
+      await Promise.all([...v1, ...v2, ...twin].map((w) => w.stop()));
       await rm(dir, { recursive: true, force: true });
       await deleteKeys(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', redisPrefix);
     },

@@ -5,7 +5,7 @@
  * is bounded; beyond it requests are refused with 429. With batching off
  * (`maxBatchSize` 0) every request runs alone, through the same queue.
  */
-import { context, trace, type Context, type Link, type Tracer } from '@opentelemetry/api';
+import { context, SpanStatusCode, trace, type Context, type Link, type Tracer } from '@opentelemetry/api';
 import { DATATYPE_INFO } from '../protocol/datatypes.ts';
 import type { InferRequest } from '../protocol/infer-request.ts';
 import { ServiceError } from '../http/service-error.ts';
@@ -15,6 +15,8 @@ import { concatRows, sliceRows, type ShapedData } from './tensor-batch.ts';
 export type BatchExecutor = (inputs: ReadonlyMap<string, ShapedData & { datatype: keyof typeof DATATYPE_INFO }>) => Promise<Map<string, ShapedData>>;
 
 export interface BatchObserver {
+  /** Called once with the batcher's bounds (for saturation metrics). */
+  configured?(limits: { maxQueueSize: number; maxBatchSize: number }): void;
   queueWait(seconds: number): void;
   batchExecuted(rows: number, requests: number, seconds: number): void;
 }
@@ -63,6 +65,7 @@ export class DynamicBatcher {
 
   constructor(options: DynamicBatcherOptions) {
     this.#options = { instanceCount: 1, ...options };
+    options.observer?.configured?.({ maxQueueSize: options.maxQueueSize, maxBatchSize: options.maxBatchSize });
   }
 
   /** Requests waiting for a batch. */
@@ -153,16 +156,27 @@ export class DynamicBatcher {
     for (const entry of batch) {
       observer?.queueWait((started - entry.enqueuedAt) / 1000);
       const parent = trace.getSpan(entry.context);
-      tracer.startSpan('queue wait', { startTime: performance.timeOrigin + entry.enqueuedAt }, entry.context).end(performance.timeOrigin + started);
       if (parent) links.push({ context: parent.spanContext() });
     }
     const first = batch[0] as Pending;
     const rows = batch.reduce((sum, entry) => sum + entry.rows, 0);
+    // One session.run serves the whole batch: it lives in the first request's trace and links to every request.
     const span = tracer.startSpan(
       'session.run',
       { links, attributes: { ...spanAttributes, 'switchyard.batch_size': rows, 'switchyard.batch_requests': batch.length } },
       first.context,
     );
+    // Each request's own trace shows its inference (queue wait, then its share of the run), linked to the shared run.
+    const runLink: Link = { context: span.spanContext() };
+    const perRequest = batch.map((entry) => {
+      const inference = tracer.startSpan(
+        'inference',
+        { startTime: performance.timeOrigin + entry.enqueuedAt, links: [runLink], attributes: { ...spanAttributes, 'switchyard.batch_size': rows, 'switchyard.request_rows': entry.rows } },
+        entry.context,
+      );
+      tracer.startSpan('queue wait', { startTime: performance.timeOrigin + entry.enqueuedAt }, trace.setSpan(entry.context, inference)).end(performance.timeOrigin + started);
+      return inference;
+    });
     try {
       const inputs = new Map<string, ShapedData & { datatype: keyof typeof DATATYPE_INFO }>();
       first.request.inputs.forEach((input, index) => {
@@ -184,10 +198,13 @@ export class DynamicBatcher {
       }
     } catch (error) {
       span.recordException(error as Error);
+      span.setStatus({ code: SpanStatusCode.ERROR });
+      for (const inference of perRequest) inference.setStatus({ code: SpanStatusCode.ERROR });
       const failure = new ServiceError(500, `inference failed: ${error instanceof Error ? error.message : String(error)}`);
       for (const entry of batch) entry.reject(failure);
     } finally {
       span.end();
+      for (const inference of perRequest) inference.end();
     }
   }
 }
