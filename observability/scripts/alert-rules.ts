@@ -7,7 +7,7 @@
  */
 import { readFile, writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import { prometheusRule } from '../src/prometheus-rule.ts';
+import { prometheusRule } from './prometheus-rule.ts';
 
 const source = fileURLToPath(new URL('../ops/alerts/switchyard.rules.yaml', import.meta.url));
 const target = fileURLToPath(new URL('../ops/alerts/prometheus-rule.yaml', import.meta.url));

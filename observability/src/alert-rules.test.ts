@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { prometheusRule } from './prometheus-rule.ts';
+import { prometheusRule } from '../scripts/prometheus-rule.ts';
 
 const run = promisify(execFile);
 const OPS = fileURLToPath(new URL('../ops/', import.meta.url));

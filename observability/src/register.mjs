@@ -4,7 +4,7 @@
  * OpenTelemetry instrumentations: it registers import-in-the-middle's loader
  * hook for the instrumented packages only (ioredis today). The entry then
  * calls `startTelemetry()` before it imports those packages, as before;
- * without this module, an `import('ioredis')` is never patched and Redis
+ * without this module, ioredis loaded through ESM is never patched and Redis
  * commands leave no spans.
  *
  * Plain JavaScript: `--import` options are inherited by worker threads
