@@ -105,7 +105,7 @@ export function createWorkerApp(options: WorkerAppOptions): Hono {
   }
 
   async function infer(version: ModelVersion, body: unknown, binary?: Uint8Array): Promise<{ id?: string; outputs: ResponseTensor[] }> {
-    const request = parseInferRequest(body, version.signature, binary ? { maxElements: maxBodyBytes } : limits, binary);
+    const request = parseInferRequest(body, version.signature, limits, binary);
     const results = await version.batcher.submit(request);
     const outputs: ResponseTensor[] = [];
     for (const spec of version.signature.outputs) {

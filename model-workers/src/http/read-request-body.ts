@@ -23,7 +23,7 @@ export async function readRequestBody(request: Request, maxBytes: number): Promi
   const format = contentDecoder(request.headers.get('content-encoding'));
   if (!format) return new Uint8Array(await request.arrayBuffer());
   if (!request.body) return new Uint8Array(0);
-  const reader = request.body.pipeThrough(new DecompressionStream(format)).getReader();
+  const reader = request.body.pipeThrough<Uint8Array>(new DecompressionStream(format)).getReader();
   const chunks: Uint8Array[] = [];
   let total = 0;
   for (;;) {

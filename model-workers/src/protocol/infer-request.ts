@@ -121,15 +121,15 @@ function binarySlices(inputs: readonly Record<string, unknown>[], binary: Uint8A
     if (!binary) {
       throw badRequest(`input '${name}': binary_data_size is set but the request has no binary part; send the Inference-Header-Content-Length header with the JSON header's length`);
     }
-    if (!Number.isSafeInteger(size) || (size as number) < 0) {
+    if (typeof size !== 'number' || !Number.isSafeInteger(size) || size < 0) {
       throw badRequest(`input '${name}': binary_data_size must be a non-negative integer, got ${JSON.stringify(size)}`);
     }
     if (input.data !== undefined) throw badRequest(`input '${name}': give either "data" or parameters.binary_data_size, not both`);
-    if (offset + (size as number) > binary.byteLength) {
+    if (offset + size > binary.byteLength) {
       throw badRequest(`input '${name}': binary_data_size ${size} at byte ${offset} of the binary part runs past its end (${binary.byteLength} bytes)`);
     }
-    slices.set(name, binary.subarray(offset, offset + (size as number)));
-    offset += size as number;
+    slices.set(name, binary.subarray(offset, offset + size));
+    offset += size;
   }
   if (binary && offset !== binary.byteLength) {
     throw badRequest(`the binary part has ${binary.byteLength} bytes but the inputs' binary_data_size add up to ${offset}`);
