@@ -181,6 +181,25 @@ describe('worker: Triton HTTP extensions', () => {
     });
   });
 
+  describe('unsupported Triton features', () => {
+    const features = { name: 'features', datatype: 'FP32', shape: [1, 2], data: [0, 0] };
+    it.each([
+      ['shared memory on an input', { inputs: [{ ...features, parameters: { shared_memory_region: 'r0' } }] }, "input 'features': shared memory (shared_memory_region) is not supported; send the tensor in the request body, as JSON or binary tensor data"],
+      ['shared memory on an output', { inputs: [features], outputs: [{ name: 'probabilities', parameters: { shared_memory_region: 'r1' } }] }, "output 'probabilities': shared memory (shared_memory_region) is not supported; send the tensor in the request body, as JSON or binary tensor data"],
+      ['a sequence id', { inputs: [features], parameters: { sequence_id: 7, sequence_start: true } }, 'request: sequence batching (sequence_id) is not supported; models are stateless, send each request on its own'],
+    ])('refuses %s with 400 naming it, rather than ignoring it', async (_, body, message) => {
+      const res = await postJson(worker.app, INFER, body);
+      expect(res.status).toBe(400);
+      expect(await res.json()).toEqual({ error: message });
+    });
+
+    it('answers shared-memory registration paths with a 404 JSON error', async () => {
+      const res = await worker.app.request('/v2/systemsharedmemory/status');
+      expect(res.status).toBe(404);
+      expect(await res.json()).toEqual({ error: 'no route for GET /v2/systemsharedmemory/status' });
+    });
+  });
+
   describe('compression', () => {
     const body = JSON.stringify({ inputs: [{ name: 'features', datatype: 'FP32', shape: [1, 2], data: [0.5, 0.5] }] });
 

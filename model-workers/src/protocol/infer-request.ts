@@ -96,6 +96,7 @@ function readOutputs(raw: unknown, signature: ModelSignature, binaryDefault: boo
     if (options.has(name)) throw badRequest(`output '${name}' is requested more than once`);
     const parameters = entry.parameters;
     if (parameters !== undefined && !isRecord(parameters)) throw badRequest(`output '${name}': parameters must be an object`);
+    refuseUnsupported(parameters, `output '${name}'`);
     const binary = readFlag(parameters?.binary_data, `output '${name}': parameters.binary_data`) ?? binaryDefault;
     const classCount = parameters?.class_count ?? 0;
     if (!Number.isSafeInteger(classCount) || (classCount as number) < 0) {
@@ -108,6 +109,22 @@ function readOutputs(raw: unknown, signature: ModelSignature, binaryDefault: boo
     return { names: all, options };
   }
   return { names: all.filter((name) => options.has(name)), options };
+}
+
+/**
+ * Triton parameters for features Switchyard does not have: refused with a
+ * 400 naming the feature, rather than ignored (a client would otherwise get
+ * an answer computed without them).
+ */
+function refuseUnsupported(parameters: unknown, where: string): void {
+  if (!isRecord(parameters)) return;
+  if (parameters.shared_memory_region !== undefined) {
+    throw badRequest(`${where}: shared memory (shared_memory_region) is not supported; send the tensor in the request body, as JSON or binary tensor data`);
+  }
+  const sequence = parameters.sequence_id;
+  if (sequence !== undefined && sequence !== 0 && sequence !== '') {
+    throw badRequest(`${where}: sequence batching (sequence_id) is not supported; models are stateless, send each request on its own`);
+  }
 }
 
 /** Binary slices of the inputs that declare `binary_data_size`, taken in the order the inputs are listed. */
@@ -148,6 +165,7 @@ export function parseInferRequest(body: unknown, signature: ModelSignature, limi
   if (id !== undefined && typeof id !== 'string') throw badRequest('id must be a string');
   if (parameters !== undefined && !isRecord(parameters)) throw badRequest('parameters must be an object');
   const binaryOutputs = readFlag(parameters?.binary_data_output, 'parameters.binary_data_output') ?? false;
+  refuseUnsupported(parameters, 'request');
   if (!Array.isArray(inputs) || inputs.length === 0) throw badRequest('request must have a non-empty "inputs" array');
 
   const byName = new Map<string, Record<string, unknown>>();
@@ -165,6 +183,7 @@ export function parseInferRequest(body: unknown, signature: ModelSignature, limi
   const tensors: RequestTensor[] = signature.inputs.map((spec, index) => {
     const input = byName.get(spec.name);
     if (!input) throw badRequest(`missing input '${spec.name}' (${spec.datatype} ${formatShape(spec.shape)})`);
+    refuseUnsupported(input.parameters, `input '${spec.name}'`);
     const raw = slices.get(spec.name);
     if (!isDatatype(input.datatype)) {
       throw badRequest(`input '${spec.name}': unknown datatype ${JSON.stringify(input.datatype)}; expected ${spec.datatype}`);
