@@ -246,7 +246,7 @@ describe('worker: Triton HTTP extensions', () => {
     it('returns the top class per row as "score:index:label" BYTES, labels from labels.txt', async () => {
       const raw = (await (await postJson(worker.app, INFER, probe)).json()) as InferJson;
       const probabilities = raw.outputs[0]?.data as number[];
-      const res = await postJson(worker.app, INFER, { ...probe, outputs: [{ name: 'probabilities', parameters: { class_count: 1 } }] });
+      const res = await postJson(worker.app, INFER, { ...probe, outputs: [{ name: 'probabilities', parameters: { classification: 1 } }] });
       expect(res.status).toBe(200);
       const [out] = ((await res.json()) as InferJson).outputs;
       expect(out).toMatchObject({ name: 'probabilities', datatype: 'BYTES', shape: [2, 1] });
@@ -262,7 +262,7 @@ describe('worker: Triton HTTP extensions', () => {
     });
 
     it('orders k > 1 classes by value, clamps k to the classes there are, and may come back in binary', async () => {
-      const res = await postJson(worker.app, INFER, { ...probe, outputs: [{ name: 'probabilities', parameters: { class_count: 5, binary_data: true } }] });
+      const res = await postJson(worker.app, INFER, { ...probe, outputs: [{ name: 'probabilities', parameters: { classification: 5, binary_data: true } }] });
       const { json, raw } = await readBinaryResponse(res);
       expect(json.outputs[0]).toMatchObject({ datatype: 'BYTES', shape: [2, 2] });
       const strings: string[] = [];
@@ -278,23 +278,34 @@ describe('worker: Triton HTTP extensions', () => {
     it('answers with indices only for a model without labels', async () => {
       const res = await postJson(echo.app, '/v2/models/typed-echo/infer', {
         inputs: [{ name: 'in_int32', datatype: 'INT32', shape: [1, 2], data: [3, 9] }],
-        outputs: [{ name: 'out_int32', parameters: { class_count: 2 } }],
+        outputs: [{ name: 'out_int32', parameters: { classification: 2 } }],
       });
       expect(res.status).toBe(400); // typed-echo needs every input; the next request sends them all
       const inputs = ['bool', 'uint8', 'uint16', 'uint32', 'uint64', 'int8', 'int16', 'int32', 'int64', 'fp16', 'fp32', 'fp64', 'bytes'].map((t) => ({
         name: `in_${t}`, datatype: t.toUpperCase(), shape: [1, 2], data: t === 'bool' ? [true, false] : t === 'bytes' ? ['a', 'b'] : [3, 9],
       }));
-      const ok = await postJson(echo.app, '/v2/models/typed-echo/infer', { inputs, outputs: [{ name: 'out_int32', parameters: { class_count: 2 } }] });
+      const ok = await postJson(echo.app, '/v2/models/typed-echo/infer', { inputs, outputs: [{ name: 'out_int32', parameters: { classification: 2 } }] });
       expect(((await ok.json()) as InferJson).outputs).toEqual([{ name: 'out_int32', datatype: 'BYTES', shape: [1, 2], data: ['9:1', '3:0'] }]);
-      const onBytes = await postJson(echo.app, '/v2/models/typed-echo/infer', { inputs, outputs: [{ name: 'out_bytes', parameters: { class_count: 1 } }] });
+      const onBytes = await postJson(echo.app, '/v2/models/typed-echo/infer', { inputs, outputs: [{ name: 'out_bytes', parameters: { classification: 1 } }] });
       expect(onBytes.status).toBe(400);
-      expect(await onBytes.json()).toEqual({ error: "output 'out_bytes': class_count needs a numeric output, this one is BYTES" });
+      expect(await onBytes.json()).toEqual({ error: "output 'out_bytes': classification needs a numeric output, this one is BYTES" });
     });
 
-    it('refuses a class_count that is not a non-negative integer', async () => {
-      const res = await postJson(worker.app, INFER, { ...probe, outputs: [{ name: 'probabilities', parameters: { class_count: 1.5 } }] });
+    it('accepts class_count as an alias of the wire parameter classification', async () => {
+      const wire = await (await postJson(worker.app, INFER, { ...probe, outputs: [{ name: 'probabilities', parameters: { classification: 2 } }] })).json();
+      const alias = await (await postJson(worker.app, INFER, { ...probe, outputs: [{ name: 'probabilities', parameters: { class_count: 2 } }] })).json();
+      expect(alias).toEqual(wire);
+    });
+
+    it('refuses a classification count that is not a non-negative integer, or two that disagree', async () => {
+      const res = await postJson(worker.app, INFER, { ...probe, outputs: [{ name: 'probabilities', parameters: { classification: 1.5 } }] });
       expect(res.status).toBe(400);
-      expect(await res.json()).toEqual({ error: "output 'probabilities': parameters.class_count must be a non-negative integer, got 1.5" });
+      expect(await res.json()).toEqual({ error: "output 'probabilities': parameters.classification must be a non-negative integer, got 1.5" });
+      const alias = await postJson(worker.app, INFER, { ...probe, outputs: [{ name: 'probabilities', parameters: { class_count: -1 } }] });
+      expect(await alias.json()).toEqual({ error: "output 'probabilities': parameters.class_count must be a non-negative integer, got -1" });
+      const both = await postJson(worker.app, INFER, { ...probe, outputs: [{ name: 'probabilities', parameters: { classification: 1, class_count: 2 } }] });
+      expect(both.status).toBe(400);
+      expect(((await both.json()) as { error: string }).error).toMatch(/disagree/);
     });
   });
 

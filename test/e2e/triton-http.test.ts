@@ -124,7 +124,7 @@ describe('Triton HTTP extensions across processes', () => {
       it('classifies with labels from labels.txt', async () => {
         const res = await post(`${target === 'worker' ? classifier.url : gateway.url}/v2/models/seed-classifier/versions/2/infer`, JSON.stringify({
           inputs: [{ name: 'features', datatype: 'FP32', shape: [2, 2], data: [0, 0, 0.95, 0.95] }],
-          outputs: [{ name: 'probabilities', parameters: { class_count: 1 } }],
+          outputs: [{ name: 'probabilities', parameters: { classification: 1 } }],
         }), { ...headers(), 'content-type': 'application/json' });
         const answer = JSON.parse(res.body.toString()) as InferJson;
         expect(answer.outputs[0]).toMatchObject({ datatype: 'BYTES', shape: [2, 1] });

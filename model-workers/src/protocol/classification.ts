@@ -1,6 +1,6 @@
 /**
  * Triton's classification extension: an output requested with
- * `parameters.class_count: k` comes back as BYTES, the k highest values of
+ * `parameters.classification: k` (alias `class_count`) comes back as BYTES, the k highest values of
  * each row as `"<value>:<index>[:<label>]"` (label from the model's label
  * file when it has one). Rows are the batch entries when the model
  * batches; otherwise the whole tensor is one row.
@@ -12,7 +12,7 @@ import type { ResponseTensor } from './infer-response.ts';
 function numericReader(tensor: ResponseTensor): (i: number) => number {
   const { datatype, data } = tensor;
   if (datatype === 'BYTES' || datatype === 'BOOL') {
-    throw badRequest(`output '${tensor.name}': class_count needs a numeric output, this one is ${datatype}`);
+    throw badRequest(`output '${tensor.name}': classification needs a numeric output, this one is ${datatype}`);
   }
   if (datatype === 'FP16') return (i) => fromHalfBits((data as Uint16Array)[i] as number);
   if (datatype === 'INT64' || datatype === 'UINT64') return (i) => Number((data as BigInt64Array)[i]);

@@ -22,7 +22,7 @@ export interface RequestTensor {
 export interface OutputOptions {
   /** Raw bytes after the JSON header (binary tensor extension) rather than JSON `data`. */
   binary: boolean;
-  /** Top-k classification (`class_count`); 0 = the tensor as the model produced it. */
+  /** Top-k classification (`classification`, alias `class_count`); 0 = the tensor as the model produced it. */
   classCount: number;
 }
 
@@ -81,6 +81,25 @@ function readFlag(value: unknown, what: string): boolean | undefined {
   return value;
 }
 
+/**
+ * Top-k classification of an output: Triton's wire parameter is
+ * `classification`; `class_count` (the client libraries' argument name) is
+ * accepted too.
+ */
+function readClassCount(output: string, parameters: Record<string, unknown> | undefined): number {
+  const wire = parameters?.classification;
+  const alias = parameters?.class_count;
+  if (wire !== undefined && alias !== undefined && wire !== alias) {
+    throw badRequest(`output '${output}': parameters.classification (${JSON.stringify(wire)}) and class_count (${JSON.stringify(alias)}) disagree`);
+  }
+  const count = wire ?? alias ?? 0;
+  const name = wire === undefined ? 'class_count' : 'classification';
+  if (typeof count !== 'number' || !Number.isSafeInteger(count) || count < 0) {
+    throw badRequest(`output '${output}': parameters.${name} must be a non-negative integer, got ${JSON.stringify(count)}`);
+  }
+  return count;
+}
+
 function readOutputs(raw: unknown, signature: ModelSignature, binaryDefault: boolean): { names: string[]; options: Map<string, OutputOptions> } {
   const all = signature.outputs.map((o) => o.name);
   const options = new Map<string, OutputOptions>();
@@ -98,11 +117,7 @@ function readOutputs(raw: unknown, signature: ModelSignature, binaryDefault: boo
     if (parameters !== undefined && !isRecord(parameters)) throw badRequest(`output '${name}': parameters must be an object`);
     refuseUnsupported(parameters, `output '${name}'`);
     const binary = readFlag(parameters?.binary_data, `output '${name}': parameters.binary_data`) ?? binaryDefault;
-    const classCount = parameters?.class_count ?? 0;
-    if (!Number.isSafeInteger(classCount) || (classCount as number) < 0) {
-      throw badRequest(`output '${name}': parameters.class_count must be a non-negative integer, got ${JSON.stringify(classCount)}`);
-    }
-    options.set(name, { binary, classCount: classCount as number });
+    options.set(name, { binary, classCount: readClassCount(name, parameters) });
   }
   if (options.size === 0) {
     for (const name of all) options.set(name, { binary: binaryDefault, classCount: 0 });
