@@ -20,7 +20,7 @@ interface OutputJson { name: string; datatype: string; shape: number[]; data?: u
 interface Duration { count: number; ns: number }
 interface ModelStat {
   name: string; version: string; last_inference: number; inference_count: number; execution_count: number;
-  inference_stats: Record<'success' | 'fail' | 'queue' | 'compute_input' | 'compute_infer' | 'compute_output', Duration>;
+  inference_stats: Record<'success' | 'fail' | 'queue' | 'compute_input' | 'compute_infer' | 'compute_output' | 'cache_hit' | 'cache_miss', Duration>;
   batch_stats: unknown[];
 }
 interface InferJson { model_name: string; model_version: string; id?: string; outputs: OutputJson[] }
@@ -381,6 +381,7 @@ describe('worker: Triton HTTP extensions', () => {
         for (const phase of ['queue', 'compute_input', 'compute_infer', 'compute_output'] as const) expect(s[phase].count, phase).toBe(3);
         expect(s.success.ns).toBeGreaterThan(0);
         expect(s.compute_infer.ns).toBeGreaterThan(0);
+        expect(s.cache_hit).toEqual({ count: 0, ns: 0 });
         expect(v2?.batch_stats).toEqual([expect.objectContaining({ batch_size: 2, compute_infer: expect.objectContaining({ count: 3 }) })]);
 
         const all = (await (await stats.app.request('/v2/models/seed-classifier/stats')).json()) as { model_stats: Array<{ version: string; inference_count: number }> };

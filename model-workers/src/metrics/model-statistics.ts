@@ -89,7 +89,13 @@ export class ModelStatistics {
         compute_input: { ...this.#computeInput },
         compute_infer: { ...this.#computeInfer },
         compute_output: { ...this.#computeOutput },
+        // Switchyard has no response cache: never a hit, never a lookup.
+        cache_hit: zero(),
+        cache_miss: zero(),
       },
+      // One response per request (no decoupled models); no memory profiling at load.
+      response_stats: {},
+      memory_usage: [],
       batch_stats: [...this.#batches.entries()].sort(([a], [b]) => a - b).map(([size, s]) => ({
         batch_size: size,
         compute_input: { ...s.compute_input },
