@@ -106,4 +106,18 @@ describe('model metadata through the gateway', () => {
     expect(res.headers.get('content-encoding')).toBeNull();
     expect(await res.json()).toEqual({ name: 'm', versions: ['3'], platform: 'onnxruntime_onnx', inputs: [], outputs: [], parameters: { routed_version: '3', routed_variant: 'v3' } });
   });
+
+  it('passes an answer that is not a metadata object through unchanged', async () => {
+    const v1: VariantRoute = { name: 'v1', version: 1, upstreams: [] };
+    const model: ModelRoute = { name: 'm', stable: 'v1', variants: new Map([['v1', v1]]) };
+    const app = new Hono();
+    app.use(async (c, next) => {
+      c.set('route', { model, variant: v1, reason: 'split' });
+      await next();
+    });
+    app.get('/v2/models/m', modelMetadata(), () => new Response('not json', { headers: { 'content-type': 'text/plain' } }));
+    const res = await app.request('/v2/models/m');
+    expect(res.status).toBe(200);
+    expect(await res.text()).toBe('not json');
+  });
 });

@@ -21,21 +21,38 @@ async function bodyText(res: Response): Promise<string> {
   return new Response(res.body?.pipeThrough<Uint8Array>(new DecompressionStream(coding))).text();
 }
 
+function parseObject(text: string): Record<string, unknown> | undefined {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    // Not JSON: the caller passes the text through.
+    return undefined;
+  }
+  return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
+}
+
 export function modelMetadata(): MiddlewareHandler {
   return async function modelMetadataMiddleware(c, next) {
     await next();
     if (c.res.status !== 200) return;
     const { model, variant } = c.get('route');
-    const metadata = JSON.parse(await bodyText(c.res)) as Record<string, unknown>;
-    const parameters = typeof metadata.parameters === 'object' && metadata.parameters !== null ? metadata.parameters : {};
-    metadata.versions = reachableVersions(model, variant);
-    metadata.parameters = { ...parameters, routed_version: String(variant.version), routed_variant: variant.name };
+    const text = await bodyText(c.res);
     const headers = new Headers(c.res.headers);
     headers.delete('content-encoding');
     headers.delete('content-length');
-    headers.set('content-type', 'application/json');
+    let body = text;
+    const metadata = parseObject(text);
+    // An answer that is not a metadata object (no worker sends one) passes through as it came, decoded.
+    if (metadata) {
+      const parameters = typeof metadata.parameters === 'object' && metadata.parameters !== null ? metadata.parameters : {};
+      metadata.versions = reachableVersions(model, variant);
+      metadata.parameters = { ...parameters, routed_version: String(variant.version), routed_variant: variant.name };
+      body = JSON.stringify(metadata);
+      headers.set('content-type', 'application/json');
+    }
     // Cleared first: assigning over a response merges the old headers (its length and coding) into the new one.
     c.res = undefined;
-    c.res = new Response(JSON.stringify(metadata), { status: 200, headers });
+    c.res = new Response(body, { status: 200, headers });
   };
 }
