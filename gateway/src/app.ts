@@ -17,6 +17,7 @@ import type { GatewayMetrics } from './metrics/gateway-metrics.ts';
 import { addressModel, modelOf, upstreamPath, versionOf } from './model-path.ts';
 import { auth } from './plugins/auth/index.ts';
 import { bodyLimit } from './plugins/body-limit/index.ts';
+import { modelMetadata } from './plugins/model-metadata/index.ts';
 import { proxy, type UpstreamOutcomes } from './plugins/proxy/index.ts';
 import type { RateLimitStore } from './plugins/rate-limit/gcra.ts';
 import { rateLimit } from './plugins/rate-limit/index.ts';
@@ -24,6 +25,7 @@ import { requestId } from './plugins/request-id/index.ts';
 import { route } from './plugins/route/index.ts';
 import { shadow } from './plugins/shadow/index.ts';
 import { buildTopology, modelReachable, type FleetTopology } from './routing/fleet-topology.ts';
+import { repositoryIndex } from './routing/repository-index.ts';
 import { configResolver, type VariantResolver } from './routing/variant-resolver.ts';
 import type { UpstreamRegistry } from './upstream/upstream-pool.ts';
 
@@ -46,6 +48,9 @@ export interface GatewayRuntime {
   /** False while the gateway drains. */
   accepting: () => boolean;
 }
+
+/** Triton protocol extensions served through the gateway (the workers implement them; the gateway forwards). */
+export const SUPPORTED_EXTENSIONS = ['binary_tensor_data', 'classification', 'model_configuration', 'statistics', 'model_repository'] as const;
 
 export interface GatewayApp {
   app: Hono;
@@ -70,7 +75,7 @@ export function createGatewayApp(config: FleetConfig, runtime: GatewayRuntime): 
   });
   app.notFound((c) => c.json({ error: `no route for ${c.req.method} ${c.req.path}` }, 404));
 
-  app.get('/v2', (c) => c.json({ name: 'switchyard-gateway', version: serverVersion, extensions: [] }));
+  app.get('/v2', (c) => c.json({ name: 'switchyard-gateway', version: serverVersion, extensions: SUPPORTED_EXTENSIONS }));
   app.get('/v2/health/live', (c) => c.json({ live: true }));
   app.get('/v2/health/ready', (c) => {
     // Ready means "this replica can serve traffic". A model without a healthy upstream is
@@ -138,10 +143,17 @@ export function createGatewayApp(config: FleetConfig, runtime: GatewayRuntime): 
   app.post('/v2/models/:model/infer', ...inference);
   app.post('/v2/models/:model/versions/:version/infer', ...inference);
   app.post('/v1/models/:target{.+:predict}', ...inference);
-  app.get('/v2/models/:model', ...metadata);
-  app.get('/v2/models/:model/ready', ...metadata);
+  app.get('/v2/models/:model', accounting(false), address, authenticate, routeRequest, modelMetadata(), forward);
   app.get('/v2/models/:model/versions/:version', ...metadata);
-  app.get('/v2/models/:model/versions/:version/ready', ...metadata);
+  // Readiness, Triton's model configuration and statistics: answered by the routed (or pinned) variant's worker.
+  for (const call of ['ready', 'config', 'stats']) {
+    app.get(`/v2/models/:model/${call}`, ...metadata);
+    app.get(`/v2/models/:model/versions/:version/${call}`, ...metadata);
+  }
+  app.post('/v2/repository/index', accounting(false), limitBody, authenticate, repositoryIndex({ topology: () => topology }));
+  app.post('/v2/repository/models/:model/:action{load|unload}', accounting(false), authenticate, (c) => {
+    throw new GatewayError(400, `model control is not supported: Switchyard's repository is read-only (${c.req.param('action')} of '${c.req.param('model')}' refused); models and versions come from switchyard.yaml`);
+  });
 
   return { app, topology };
 }

@@ -159,7 +159,7 @@ describe('model worker app', () => {
       ['a duplicated input', { inputs: [features([[0, 0]]).inputs[0], features([[0, 0]]).inputs[0]] }, 400, /given more than once/],
       ['a negative dimension', { inputs: [{ name: 'features', datatype: 'FP32', shape: [-1, 2], data: [1, 2] }] }, 400, /non-negative integers/],
       ['a huge shape', { inputs: [{ name: 'features', datatype: 'FP32', shape: [1, 2 ** 40], data: [1, 2] }] }, 400, /more elements than this server accepts/],
-      ['binary tensor data', { inputs: [{ name: 'features', datatype: 'FP32', shape: [1, 2], parameters: { binary_data_size: 8 } }] }, 400, /binary tensor data is not supported/],
+      ['binary_data_size without a binary part', { inputs: [{ name: 'features', datatype: 'FP32', shape: [1, 2], parameters: { binary_data_size: 8 } }] }, 400, /binary_data_size is set but the request has no binary part; send the Inference-Header-Content-Length header/],
     ];
     it.each(cases)('answers %s with a 4xx and a clear message', async (_, body, status, message) => {
       const res = await postJson(worker.app, INFER, body);

@@ -8,14 +8,24 @@ import { PROMETHEUS_CONTENT_TYPE, type MetricsRegistry } from '@switchyard/obser
 import { serverSpan } from '@switchyard/observability/tracing';
 import { Hono, type Context } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
+import { compress } from 'hono/compress';
 import { HTTPException } from 'hono/http-exception';
-import { ServiceError } from './http/service-error.ts';
+import { COMPRESSIBLE_CONTENT_TYPE_REGEX } from 'hono/utils/compress';
+import { readRequestBody } from './http/read-request-body.ts';
+import { badRequest, ServiceError } from './http/service-error.ts';
 import type { WorkerMetrics } from './metrics/worker-metrics.ts';
 import type { ModelHost } from './model-host.ts';
+import { HEADER_LENGTH_HEADER, splitInferBody } from './protocol/binary-body.ts';
+import { classify } from './protocol/classification.ts';
 import { parseInferRequest } from './protocol/infer-request.ts';
 import { encodeInferResponse, type ResponseTensor } from './protocol/infer-response.ts';
+import { isRecord } from './protocol/json-shape.ts';
 import { encodePredictions, predictToInferBody } from './protocol/predict-v1.ts';
 import type { ModelVersion } from './repository/load-model.ts';
+import { tritonModelConfig } from './repository/triton-config.ts';
+
+/** The Triton protocol extensions this worker serves, as `GET /v2` lists them. */
+export const SUPPORTED_EXTENSIONS = ['binary_tensor_data', 'classification', 'model_configuration', 'statistics', 'model_repository'] as const;
 
 export interface WorkerAppOptions {
   host: ModelHost;
@@ -45,6 +55,11 @@ export function createWorkerApp(options: WorkerAppOptions): Hono {
   const app = new Hono();
 
   app.use(serverSpan({ tracerName: 'switchyard-model-worker' }));
+  // Responses are compressed only for clients that ask; JSON and binary tensor bodies both qualify.
+  const compressor = compress({ contentTypeFilter: (type) => COMPRESSIBLE_CONTENT_TYPE_REGEX.test(type) || type.startsWith('application/octet-stream') });
+  app.use(function compressResponses(c, next) {
+    return c.req.header('accept-encoding') ? compressor(c, next) : next();
+  });
 
   app.onError(function renderError(error, c) {
     if (error instanceof ServiceError) return c.json({ error: error.message }, error.status, error.headers);
@@ -70,24 +85,38 @@ export function createWorkerApp(options: WorkerAppOptions): Hono {
     return version;
   }
 
-  async function readJson(c: Context): Promise<unknown> {
+  /** The body of an infer call: JSON, or a JSON header plus binary tensor data (Inference-Header-Content-Length). */
+  async function readInferBody(c: Context): Promise<{ json: unknown; binary?: Uint8Array }> {
+    const headerLength = c.req.header(HEADER_LENGTH_HEADER);
+    if (headerLength === undefined) checkJsonType(c);
+    return splitInferBody(await readRequestBody(c.req.raw, maxBodyBytes), headerLength);
+  }
+
+  function checkJsonType(c: Context): void {
     const type = c.req.header('content-type');
-    if (type !== undefined && !JSON_TYPE.test(type)) throw new ServiceError(415, `content-type must be application/json, got ${type}`);
-    try {
-      return await c.req.json();
-    } catch (error) {
-      if (error instanceof HTTPException) throw error;
-      throw new ServiceError(400, `malformed JSON body: ${error instanceof Error ? error.message : String(error)}`);
+    if (type !== undefined && !JSON_TYPE.test(type)) {
+      throw new ServiceError(415, `content-type must be application/json, or send binary tensor data with the Inference-Header-Content-Length header; got ${type}`);
     }
   }
 
-  async function infer(version: ModelVersion, body: unknown): Promise<{ id?: string; outputs: ResponseTensor[] }> {
-    const request = parseInferRequest(body, version.signature, limits);
+  async function readJson(c: Context): Promise<unknown> {
+    checkJsonType(c);
+    return splitInferBody(await readRequestBody(c.req.raw, maxBodyBytes), undefined).json;
+  }
+
+  async function infer(version: ModelVersion, body: unknown, binary?: Uint8Array): Promise<{ id?: string; outputs: ResponseTensor[] }> {
+    const request = parseInferRequest(body, version.signature, limits, binary);
     const results = await version.batcher.submit(request);
     const outputs: ResponseTensor[] = [];
     for (const spec of version.signature.outputs) {
       const result = results.get(spec.name);
-      if (result) outputs.push({ name: spec.name, datatype: spec.datatype, shape: result.shape, data: result.data });
+      if (!result) continue;
+      const options = request.outputOptions?.get(spec.name);
+      let tensor: ResponseTensor = { name: spec.name, datatype: spec.datatype, shape: result.shape, data: result.data, ...(options?.binary ? { binary: true } : {}) };
+      if (options && options.classCount > 0) {
+        tensor = classify(tensor, options.classCount, host.model?.labels.get(spec.name), version.signature.maxBatchSize > 0);
+      }
+      outputs.push(tensor);
     }
     return { ...(request.id === undefined ? {} : { id: request.id }), outputs };
   }
@@ -102,9 +131,13 @@ export function createWorkerApp(options: WorkerAppOptions): Hono {
       done();
       const seconds = (performance.now() - started) / 1000;
       const status = c.res.status;
-      const version = c.get('modelVersion')?.version;
-      if (version !== undefined) workerMetrics.request(String(version), status, seconds);
-      else workerMetrics.unresolved(status, seconds); // not a loaded version: labels say `unknown`, never the path's names
+      const resolved = c.get('modelVersion');
+      const version = resolved?.version;
+      if (resolved) {
+        workerMetrics.request(String(resolved.version), status, seconds);
+        if (status === 200) resolved.statistics.requestSucceeded(seconds);
+        else resolved.statistics.requestFailed(seconds);
+      } else workerMetrics.unresolved(status, seconds); // not a loaded version: labels say `unknown`, never the path's names
       const line = { request_id: c.req.header('x-request-id'), model: host.modelName, version, status, duration_ms: Math.round(seconds * 1e6) / 1e3 };
       if (status >= 500) logger.error(line, 'inference failed');
       else if (status >= 400) logger.info(line, 'inference rejected');
@@ -117,7 +150,7 @@ export function createWorkerApp(options: WorkerAppOptions): Hono {
     onError: (c) => c.json({ error: `request body exceeds ${maxBodyBytes} bytes` }, 413),
   });
 
-  app.get('/v2', (c) => c.json({ name: 'switchyard-model-worker', version: serverVersion, extensions: [] }));
+  app.get('/v2', (c) => c.json({ name: 'switchyard-model-worker', version: serverVersion, extensions: SUPPORTED_EXTENSIONS }));
   app.get('/v2/health/live', (c) => c.json({ live: true }));
   app.get('/v2/health/ready', (c) => (host.phase === 'ready' ? c.json({ ready: true }) : c.json({ ready: false, phase: host.phase }, 503)));
 
@@ -134,6 +167,46 @@ export function createWorkerApp(options: WorkerAppOptions): Hono {
       parameters: { max_batch_size: v.signature.maxBatchSize, execution_provider: v.provider },
     });
   };
+  /** Triton's statistics extension: every loaded version, or the one named. */
+  const statistics = (c: Context) => {
+    const named = c.req.param('version');
+    const v = resolveVersion(c, c.req.param('model') ?? '', named);
+    const versions = named === undefined ? [...(host.model?.versions.values() ?? [])] : [v];
+    return c.json({ model_stats: versions.map((mv) => mv.statistics.toJSON(host.modelName, String(mv.version))) });
+  };
+  app.get('/v2/models/stats', (c) => {
+    const model = host.model;
+    if (!model) throw new ServiceError(503, `model '${host.modelName}' is still loading`, { 'Retry-After': '1' });
+    return c.json({ model_stats: [...model.versions.values()].map((mv) => mv.statistics.toJSON(host.modelName, String(mv.version))) });
+  });
+  app.get('/v2/models/:model/stats', statistics);
+  app.get('/v2/models/:model/versions/:version/stats', statistics);
+
+  /** Triton's model configuration extension. */
+  const modelConfig = (c: Context) => {
+    const v = resolveVersion(c, c.req.param('model') ?? '', c.req.param('version'));
+    return c.json(tritonModelConfig(host.model as NonNullable<typeof host.model>, v));
+  };
+  app.get('/v2/models/:model/config', modelConfig);
+  app.get('/v2/models/:model/versions/:version/config', modelConfig);
+
+  /** Triton's repository index (read-only: this worker serves one model, loaded at start). */
+  app.post('/v2/repository/index', limitBody, async (c) => {
+    const bytes = await readRequestBody(c.req.raw, maxBodyBytes);
+    const body = bytes.byteLength === 0 ? {} : splitInferBody(bytes, undefined).json;
+    if (!isRecord(body)) throw badRequest('repository index body must be a JSON object, e.g. {"ready": true}');
+    if (body.ready !== undefined && typeof body.ready !== 'boolean') throw badRequest('"ready" must be true or false');
+    const model = host.model;
+    const state = host.phase === 'ready' ? 'READY' : host.phase === 'loading' ? 'LOADING' : 'UNAVAILABLE';
+    const entries = model
+      ? [...model.versions.keys()].map((version) => ({ name: host.modelName, version: String(version), state, reason: '' }))
+      : [{ name: host.modelName, version: '', state, reason: 'loading' }];
+    return c.json(body.ready === true ? entries.filter((e) => e.state === 'READY') : entries);
+  });
+  app.post('/v2/repository/models/:model/:action{load|unload}', (c) => {
+    throw badRequest(`model control is not supported: this worker's repository is read-only (${c.req.param('action')} of '${c.req.param('model')}' refused); models are loaded at start`);
+  });
+
   app.get('/v2/models/:model', metadata);
   app.get('/v2/models/:model/versions/:version', metadata);
   const modelReady = (c: Context) => {
@@ -146,9 +219,11 @@ export function createWorkerApp(options: WorkerAppOptions): Hono {
 
   const inferHandler = async (c: Context) => {
     const version = resolveVersion(c, c.req.param('model') ?? '', c.req.param('version'));
-    const { id, outputs } = await infer(version, await readJson(c));
-    const body = encodeInferResponse({ modelName: host.modelName, modelVersion: String(version.version), ...(id === undefined ? {} : { id }), outputs });
-    return c.body(body, 200, jsonHeaders());
+    const { json, binary } = await readInferBody(c);
+    const { id, outputs } = await infer(version, json, binary);
+    const { body, headerLength } = encodeInferResponse({ modelName: host.modelName, modelVersion: String(version.version), ...(id === undefined ? {} : { id }), outputs });
+    if (headerLength === undefined) return c.body(body, 200, jsonHeaders());
+    return c.body(body, 200, { 'content-type': 'application/octet-stream', [HEADER_LENGTH_HEADER]: String(headerLength) });
   };
   app.post('/v2/models/:model/infer', inferenceAccounting, limitBody, inferHandler);
   app.post('/v2/models/:model/versions/:version/infer', inferenceAccounting, limitBody, inferHandler);

@@ -4,7 +4,8 @@ import type { Measurement } from './measurement.ts';
 
 export interface LoadOptions {
   url: string;
-  body: string;
+  /** JSON text, or raw bytes (e.g. a binary tensor body) with a content-type in `headers`. */
+  body: string | Buffer;
   connections: number;
   durationS: number;
   /** Rows each request carries. */

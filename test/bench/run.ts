@@ -4,7 +4,8 @@
  * Worker: on wide-mlp, raw in-process session.run at batch 1 and 32, and
  * the worker over HTTP with batching off and on at concurrency 1, 16 and 64;
  * on seed-classifier, worker latency at concurrency 1. Gateway: direct vs
- * through the gateway on seed-classifier. Prints tables and target ratios,
+ * through the gateway on seed-classifier. Transports: HTTP JSON vs HTTP
+ * binary tensors through the gateway on image-stats. Prints tables and target ratios,
  * writes bench-results/bench.json.
  */
 import { mkdir, writeFile } from 'node:fs/promises';
@@ -14,6 +15,7 @@ import { hasSampleModels, writeSampleRepository } from '@switchyard/model-worker
 import { benchFlags, type FlagRow } from './flags-bench.ts';
 import { benchGateway, type GatewayRow } from './gateway-bench.ts';
 import { benchTracing, type TracingRow } from './tracing-bench.ts';
+import { benchTransports, type TransportRow } from './transport-bench.ts';
 import { benchWorker, type WorkerRow } from './worker-bench.ts';
 
 const ROOT = resolve(import.meta.dirname, '..', '..');
@@ -21,11 +23,12 @@ const repository = resolve(process.env.SWITCHYARD_MODEL_REPOSITORY ?? join(ROOT,
 const durationS = Number(process.env.BENCH_DURATION_S ?? 5);
 const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const { values } = parseArgs({ options: { only: { type: 'string' } } });
-const sections = values.only ? [values.only] : ['worker', 'gateway', 'flags', 'tracing'];
+const sections = values.only ? [values.only] : ['worker', 'gateway', 'transports', 'flags', 'tracing'];
 
-type Row = (WorkerRow | GatewayRow | FlagRow | TracingRow) & { section: string };
+type AnyRow = WorkerRow | GatewayRow | FlagRow | TracingRow | TransportRow;
+type Row = AnyRow & { section: string };
 const rows: Row[] = [];
-const record = (section: string) => (row: WorkerRow | GatewayRow | FlagRow | TracingRow): void => {
+const record = (section: string) => (row: AnyRow): void => {
   rows.push({ section, ...row });
   const cpu = 'gatewayCpuSecondsPer1000' in row && row.gatewayCpuSecondsPer1000 !== undefined ? `, gateway CPU ${row.gatewayCpuSecondsPer1000.toFixed(3)} s/1000 req` : '';
   const op = 'microsPerOp' in row && row.microsPerOp !== undefined ? `, ${row.microsPerOp.toFixed(3)} µs per evaluation` : '';
@@ -41,6 +44,11 @@ if (sections.includes('worker')) await benchWorker(repository, durationS, record
 if (sections.includes('gateway')) {
   console.log('seed-classifier: direct vs through the gateway (auth + Redis rate limits + routing)');
   await benchGateway(repository, durationS, redisUrl, record('gateway'));
+}
+
+if (sections.includes('transports')) {
+  console.log('image-stats through the gateway at 32 clients: HTTP JSON vs HTTP binary tensors');
+  await benchTransports(repository, durationS, record('transports'));
 }
 
 if (sections.includes('flags')) {
@@ -65,6 +73,9 @@ if (sections.includes('gateway')) {
     ratios[`gatewayVsDirectThroughputAt${c}`] = (find('gateway', 'through gateway', c)?.rowsPerSecond ?? NaN) / (find('gateway', 'direct to worker', c)?.rowsPerSecond ?? NaN);
   }
   ratios.gatewayAddedP50Ms = (find('gateway', 'latency probe: gateway', 1)?.p50Ms ?? NaN) - (find('gateway', 'latency probe: direct', 1)?.p50Ms ?? NaN);
+}
+if (sections.includes('transports')) {
+  ratios.httpBinaryVsJsonRowsPerSecond = (find('transports', 'HTTP binary tensors', 32)?.rowsPerSecond ?? NaN) / (find('transports', 'HTTP JSON', 32)?.rowsPerSecond ?? NaN);
 }
 if (sections.includes('tracing')) {
   const off = find('tracing', 'tracing off', 32)?.rowsPerSecond ?? NaN;
@@ -96,6 +107,7 @@ const targets: Record<string, string> = {
   flagPropagationP50Ms: ' ms',
   flagPropagationP99Ms: ' ms (target ≤ 100 ms)',
   flagEvaluationMicros: ' µs',
+  httpBinaryVsJsonRowsPerSecond: '× (image-stats via gateway @32, target ≥ 3×)',
   tracingOn100VsOff: '× (gateway throughput, tracing on 100% ÷ off)',
   tracingOn10VsOff: '× (gateway throughput, tracing on 10% ÷ off)',
 };

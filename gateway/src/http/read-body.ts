@@ -2,20 +2,23 @@
  * Reads a request body up to a limit, failing with 413 as soon as the limit
  * is passed. On Node it reads the socket stream directly (the adapter's
  * `incoming`), which spares building a web `Request` per call; elsewhere it
- * reads the standard request body stream. A body that breaks off (the
- * client closed the connection mid-upload) is a `ClientClosedRequest`.
+ * reads the standard request body stream. A gzip or deflate body is
+ * returned as sent (it is forwarded byte for byte), but the limit applies
+ * to its decoded size too. A body that breaks off (the client closed the
+ * connection mid-upload) is a `ClientClosedRequest`.
  */
 import type { IncomingMessage } from 'node:http';
 import type { Context } from 'hono';
 import { ClientClosedRequest } from './client-closed.ts';
+import { checkDecodedSize, decodeFormat } from './content-coding.ts';
 import { GatewayError } from './gateway-error.ts';
 
 function tooLarge(maxBytes: number): GatewayError {
   return new GatewayError(413, `request body exceeds ${maxBytes} bytes`);
 }
 
-function concat(chunks: Uint8Array[], total: number): Uint8Array {
-  if (chunks.length === 1) return chunks[0] as Uint8Array;
+function concat(chunks: Uint8Array<ArrayBuffer>[], total: number): Uint8Array<ArrayBuffer> {
+  if (chunks.length === 1) return chunks[0] as Uint8Array<ArrayBuffer>;
   const out = new Uint8Array(total);
   let offset = 0;
   for (const chunk of chunks) {
@@ -26,21 +29,25 @@ function concat(chunks: Uint8Array[], total: number): Uint8Array {
 }
 
 export async function readBody(c: Context, maxBytes: number): Promise<Uint8Array> {
+  const format = decodeFormat(c.req.header('content-encoding'));
+  let body: Uint8Array<ArrayBuffer>;
   try {
-    return await readAll(c, maxBytes);
+    body = await readRaw(c, maxBytes);
   } catch (error) {
     // The body comes from the client: a stream that fails is a client that went away.
     if (error instanceof GatewayError) throw error;
     throw new ClientClosedRequest(error);
   }
+  if (format) await checkDecodedSize(body, format, maxBytes);
+  return body;
 }
 
-async function readAll(c: Context, maxBytes: number): Promise<Uint8Array> {
-  const chunks: Uint8Array[] = [];
+async function readRaw(c: Context, maxBytes: number): Promise<Uint8Array<ArrayBuffer>> {
+  const chunks: Uint8Array<ArrayBuffer>[] = [];
   let total = 0;
   const incoming = (c.env as { incoming?: IncomingMessage } | undefined)?.incoming;
   if (incoming && !incoming.readableEnded) {
-    for await (const chunk of incoming as AsyncIterable<Buffer>) {
+    for await (const chunk of incoming as AsyncIterable<Buffer<ArrayBuffer>>) {
       total += chunk.byteLength;
       if (total > maxBytes) throw tooLarge(maxBytes);
       chunks.push(chunk);
@@ -48,7 +55,7 @@ async function readAll(c: Context, maxBytes: number): Promise<Uint8Array> {
     return concat(chunks, total);
   }
   // Web streams are async iterable; leaving the loop early cancels the stream.
-  const stream = c.req.raw.body as AsyncIterable<Uint8Array> | null;
+  const stream = c.req.raw.body as AsyncIterable<Uint8Array<ArrayBuffer>> | null;
   if (!stream) return new Uint8Array(0);
   for await (const value of stream) {
     total += value.byteLength;

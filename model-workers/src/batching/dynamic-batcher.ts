@@ -19,6 +19,8 @@ export interface BatchObserver {
   configured?(limits: { maxQueueSize: number; maxBatchSize: number }): void;
   queueWait(seconds: number): void;
   batchExecuted(rows: number, requests: number, seconds: number): void;
+  /** The batch's phases: joining inputs, `session.run`, splitting outputs. */
+  batchPhases?(rows: number, requests: number, phases: { inputSeconds: number; inferSeconds: number; outputSeconds: number }): void;
 }
 
 export interface DynamicBatcherOptions {
@@ -184,8 +186,10 @@ export class DynamicBatcher {
         const info = DATATYPE_INFO[input.datatype];
         inputs.set(input.name, { ...concatRows(parts, (size) => info.allocate(size)), datatype: input.datatype });
       });
+      const inferStarted = performance.now();
       const outputs = await context.with(trace.setSpan(first.context, span), () => execute(inputs));
-      observer?.batchExecuted(rows, batch.length, (performance.now() - started) / 1000);
+      const inferEnded = performance.now();
+      observer?.batchExecuted(rows, batch.length, (inferEnded - started) / 1000);
       let offset = 0;
       for (const entry of batch) {
         const mine: RequestOutputs = new Map();
@@ -196,6 +200,11 @@ export class DynamicBatcher {
         offset += entry.rows;
         entry.resolve(mine);
       }
+      observer?.batchPhases?.(rows, batch.length, {
+        inputSeconds: (inferStarted - started) / 1000,
+        inferSeconds: (inferEnded - inferStarted) / 1000,
+        outputSeconds: (performance.now() - inferEnded) / 1000,
+      });
     } catch (error) {
       span.recordException(error as Error);
       span.setStatus({ code: SpanStatusCode.ERROR });

@@ -10,6 +10,7 @@ import { trace } from '@opentelemetry/api';
 import type { Logger } from '@switchyard/observability/logger';
 import { parse as parseYaml } from 'yaml';
 import { DynamicBatcher, type BatchObserver } from '../batching/dynamic-batcher.ts';
+import { ModelStatistics } from '../metrics/model-statistics.ts';
 import type { ShapedData } from '../batching/tensor-batch.ts';
 import { DATATYPE_INFO, type Datatype } from '../protocol/datatypes.ts';
 import { VARIABLE_DIM, type ModelSignature } from '../protocol/tensor-spec.ts';
@@ -30,6 +31,8 @@ export interface ModelVersion {
   batcher: DynamicBatcher;
   /** One session (and thread) per instance; `instance_count` of them. */
   sessions: readonly ThreadedSession[];
+  /** Triton-style inference statistics of this version. */
+  statistics: ModelStatistics;
   /** Releases every session of this version. */
   release(): Promise<void>;
 }
@@ -40,6 +43,8 @@ export interface LoadedModel {
   /** Ascending by version. */
   versions: ReadonlyMap<number, ModelVersion>;
   latest: ModelVersion;
+  /** Class labels per output name, from the outputs' `label_filename`. */
+  labels: ReadonlyMap<string, readonly string[]>;
   /** Waits for queued work, then releases every session. */
   close(): Promise<void>;
 }
@@ -112,6 +117,24 @@ async function loadVersion(
     await Promise.all(sessions.map((session) => session.run(warmupInputs(signature))));
     // The batcher runs at most `instance_count` batches at once, so an idle session is always there.
     const idle = [...sessions];
+    const statistics = new ModelStatistics();
+    const external = options.observerFor?.(version);
+    const observer: BatchObserver = {
+      queueWait(seconds) {
+        statistics.queued(seconds);
+        external?.queueWait(seconds);
+      },
+      batchExecuted(rows, requests, seconds) {
+        external?.batchExecuted(rows, requests, seconds);
+      },
+      batchPhases(rows, requests, phases) {
+        statistics.executed(rows, requests, phases);
+        external?.batchPhases?.(rows, requests, phases);
+      },
+      configured(limits) {
+        external?.configured?.(limits);
+      },
+    };
     const batcher = new DynamicBatcher({
       maxBatchSize: config.max_batch_size,
       maxQueueDelayMicros: config.dynamic_batching.max_queue_delay_microseconds,
@@ -119,7 +142,7 @@ async function loadVersion(
       instanceCount: config.instance_count,
       tracer: trace.getTracer('switchyard-model-worker'),
       spanAttributes: { 'switchyard.model': name, 'switchyard.model_version': String(version), 'switchyard.execution_provider': provider },
-      ...(options.observerFor ? { observer: options.observerFor(version) } : {}),
+      observer,
       async execute(inputs) {
         const feeds: Record<string, WireTensor> = {};
         for (const [inputName, tensor] of inputs) feeds[inputName] = toWire(tensor.datatype, tensor);
@@ -135,11 +158,29 @@ async function loadVersion(
       },
     });
     options.logger.info({ model: name, version, provider, max_batch_size: config.max_batch_size, instances: sessions.length }, 'model version ready');
-    return { version, path, signature, provider, batcher, sessions, release };
+    return { version, path, signature, provider, batcher, sessions, statistics, release };
   } catch (error) {
     await release();
     throw new ModelLoadError(`${path}: ${(error as Error).message}`);
   }
+}
+
+async function readLabels(dir: string, config: ModelConfig): Promise<Map<string, readonly string[]>> {
+  const labels = new Map<string, readonly string[]>();
+  for (const output of config.outputs ?? []) {
+    if (!output.label_filename) continue;
+    const path = join(dir, output.label_filename);
+    let text: string;
+    try {
+      text = await readFile(path, 'utf8');
+    } catch (error) {
+      throw new ModelLoadError(`${path}: cannot read the label file of output '${output.name}': ${(error as Error).message}`);
+    }
+    const lines = text.split(/\r?\n/);
+    if (lines.at(-1) === '') lines.pop();
+    labels.set(output.name, lines);
+  }
+  return labels;
 }
 
 /** Loads and warms every version of `model`. Throws {@link ModelLoadError} naming the file at fault. */
@@ -148,6 +189,7 @@ export async function loadModel(options: LoadModelOptions): Promise<LoadedModel>
   const dir = join(repository, model);
   if (!existsSync(dir)) throw new ModelLoadError(`${dir}: model '${model}' is not in repository ${repository}`);
   const config = await readConfig(join(dir, 'config.yaml'));
+  const labels = await readLabels(dir, config);
   const entries = await readdir(dir, { withFileTypes: true });
   const versionNumbers = entries
     .filter((e) => e.isDirectory() && VERSION_DIR.test(e.name) && existsSync(join(dir, e.name, 'model.onnx')))
@@ -174,6 +216,7 @@ export async function loadModel(options: LoadModelOptions): Promise<LoadedModel>
     config,
     versions,
     latest,
+    labels,
     close() {
       closing ??= (async () => {
         const all = [...versions.values()];

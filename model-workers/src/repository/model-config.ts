@@ -18,6 +18,14 @@ const TensorOverrideSchema = z
   })
   .strict();
 
+const OutputOverrideSchema = TensorOverrideSchema.extend({
+  /**
+   * A file in the model's folder with one class label per line, line i
+   * naming class index i (Triton's `label_filename`); used by classification.
+   */
+  label_filename: z.string().regex(/^[\w][\w.-]*$/, 'must be a file name in the model folder (no paths)').optional(),
+}).strict();
+
 export const ModelConfigSchema = z
   .object({
     /** Largest batch the dynamic batcher forms; 0 turns batching off. Default 0. */
@@ -50,7 +58,7 @@ export const ModelConfigSchema = z
       .strict()
       .prefault({}),
     inputs: z.array(TensorOverrideSchema).optional(),
-    outputs: z.array(TensorOverrideSchema).optional(),
+    outputs: z.array(OutputOverrideSchema).optional(),
   })
   .strict();
 

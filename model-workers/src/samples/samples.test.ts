@@ -7,7 +7,8 @@ import { predict } from './dense-network.ts';
 import { mlpToOnnx } from './mlp-model.ts';
 import { trainSeedClassifier, wideMlpNetwork, WIDE_MLP_WIDTHS } from './sample-networks.ts';
 import { circleDataset } from './train-classifier.ts';
-import { hasSampleModels, writeSampleRepository, SEED_CLASSIFIER } from './write-samples.ts';
+import { IMAGE_STATS_SHAPE, imageStatsReference } from './image-stats-model.ts';
+import { hasSampleModels, writeSampleRepository, IMAGE_STATS, SEED_CLASSIFIER } from './write-samples.ts';
 import { seededUniform } from './seeded-random.ts';
 
 function expectClose(actual: ArrayLike<number>, expected: ArrayLike<number>, tolerance: number): void {
@@ -42,9 +43,11 @@ describe('sample models', () => {
   it('writes a Triton-style repository that ONNX Runtime loads, matching the TypeScript reference', async () => {
     const summary = await writeSampleRepository(repository);
     expect(hasSampleModels(repository)).toBe(true);
-    expect(summary.map((s) => `${s.model}/${s.version}`)).toEqual(['seed-classifier/1', 'seed-classifier/2', 'wide-mlp/1']);
+    expect(summary.map((s) => `${s.model}/${s.version}`)).toEqual(['seed-classifier/1', 'seed-classifier/2', 'wide-mlp/1', 'image-stats/1']);
     const config = await readFile(join(repository, SEED_CLASSIFIER, 'config.yaml'), 'utf8');
     expect(config).toContain('max_batch_size: 64');
+    expect(config).toContain('label_filename: labels.txt');
+    expect(await readFile(join(repository, SEED_CLASSIFIER, 'labels.txt'), 'utf8')).toBe('outside\ninside\n');
 
     const points = circleDataset(100, 7);
     for (const version of [1, 2] as const) {
@@ -69,6 +72,21 @@ describe('sample models', () => {
     const { probabilities } = await session.run({ input: new ort.Tensor('float32', new Float32Array(rows.flat()), [2, 512]) });
     const expected = rows.flatMap((row) => [...predict(network, new Float32Array(row))]);
     expectClose(probabilities?.data as Float32Array, expected, 1e-4);
+    await session.release();
+  });
+
+  it('builds image-stats: [batch, 3, 64, 64] reduced to per-channel mean, min and max, matching the reference', async () => {
+    const session = await ort.InferenceSession.create(join(repository, IMAGE_STATS, '1', 'model.onnx'));
+    const input = session.inputMetadata[0];
+    expect(input?.isTensor && input.shape).toEqual(['batch', ...IMAGE_STATS_SHAPE]);
+    const uniform = seededUniform(11);
+    const pixels = Float32Array.from({ length: 2 * 3 * 64 * 64 }, () => uniform() * 2 - 1);
+    const outputs = await session.run({ image: new ort.Tensor('float32', pixels, [2, ...IMAGE_STATS_SHAPE]) });
+    const reference = imageStatsReference(pixels, 2);
+    for (const name of ['mean', 'min', 'max'] as const) {
+      expect(outputs[name]?.dims).toEqual([2, 3]);
+      expectClose(outputs[name]?.data as Float32Array, reference[name], 1e-5);
+    }
     await session.release();
   });
 });

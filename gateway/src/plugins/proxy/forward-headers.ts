@@ -2,7 +2,15 @@
 import { trace } from '@opentelemetry/api';
 import type { IncomingHttpHeaders } from 'node:http';
 
-const REQUEST_HEADERS = ['content-type', 'accept', 'x-request-id', 'traceparent', 'tracestate'] as const;
+/**
+ * Content negotiation (including Triton's binary tensor framing and
+ * compression: the body is forwarded as sent, the worker decodes it),
+ * request id and trace context.
+ */
+const REQUEST_HEADERS = [
+  'content-type', 'content-encoding', 'accept', 'accept-encoding', 'inference-header-content-length',
+  'x-request-id', 'traceparent', 'tracestate',
+] as const;
 /** Names the variant a request was sent to, for worker logs and mesh telemetry (DESIGN: "In a cluster"). */
 export const UPSTREAM_VARIANT_HEADER = 'x-switchyard-variant';
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'upgrade', 'proxy-connection', 'te', 'trailer']);

@@ -10,6 +10,10 @@ import type { Context, MiddlewareHandler } from 'hono';
 import type { Upstream } from '../../upstream/upstream-pool.ts';
 import { UPSTREAM_VARIANT_HEADER } from '../proxy/forward-headers.ts';
 import { outputsAgree } from './compare-outputs.ts';
+import { readInferOutputs } from './read-infer-response.ts';
+
+/** The copy is framed like the original (JSON or Triton's binary tensors, maybe compressed). */
+const BODY_HEADERS = ['content-type', 'content-encoding', 'inference-header-content-length'] as const;
 
 export type ShadowOutcome = 'agree' | 'disagree' | 'error';
 
@@ -32,6 +36,8 @@ interface Copy {
   upstream: Upstream;
   path: string;
   body: Uint8Array;
+  /** The original request's framing headers, sent with the copy. */
+  headers: Record<string, string>;
   /** A clone of the primary's answer to the client. */
   primary: Response;
   model: string;
@@ -43,22 +49,22 @@ export function shadow(options: ShadowOptions): MiddlewareHandler {
   const { pathFor, timeoutMs = 5000, random = Math.random, observer, logger } = options;
 
   async function compare(copy: Copy): Promise<ShadowOutcome> {
-    let primary: unknown;
-    try {
-      primary = await copy.primary.json();
-    } catch (error) {
-      throw new Error('the primary answer is not JSON, so there is nothing to compare', { cause: error });
-    }
     const res = await copy.upstream.pool.request({
-      path: copy.path, method: 'POST', body: copy.body, headers: { 'content-type': 'application/json', 'x-switchyard-shadow': '1', [UPSTREAM_VARIANT_HEADER]: copy.variant },
+      path: copy.path, method: 'POST', body: copy.body,
+      headers: { ...copy.headers, 'x-switchyard-shadow': '1', [UPSTREAM_VARIANT_HEADER]: copy.variant },
       headersTimeout: timeoutMs, bodyTimeout: timeoutMs,
     });
     if (res.statusCode !== 200) {
       await res.body.dump();
+      // The primary clone is left unread (cancelling one branch of a tee waits for the client's branch too).
       throw new Error(`shadow variant answered ${res.statusCode}`);
     }
-    const shadowBody: unknown = await res.body.json();
-    return outputsAgree(primary, shadowBody) ? 'agree' : 'disagree';
+    const responseHeaders = new Headers();
+    for (const [name, value] of Object.entries(res.headers)) if (typeof value === 'string') responseHeaders.set(name, value);
+    // JSON or binary-tensor answers, maybe compressed, on either side.
+    const shadowOutputs = await readInferOutputs(new Uint8Array(await res.body.arrayBuffer()), responseHeaders);
+    const primaryOutputs = await readInferOutputs(new Uint8Array(await copy.primary.arrayBuffer()), copy.primary.headers);
+    return outputsAgree(primaryOutputs, shadowOutputs) ? 'agree' : 'disagree';
   }
 
   async function mirror(copy: Copy): Promise<void> {
@@ -82,6 +88,11 @@ export function shadow(options: ShadowOptions): MiddlewareHandler {
     if (!model.shadow || !target || !body || c.res.status !== 200 || random() * 100 >= model.shadow.percent) return;
     const upstream = target.upstreams.find((u) => u.healthy !== false);
     if (!upstream) return;
-    void mirror({ upstream, path: pathFor(c, target.version), body, primary: c.res.clone(), model: model.name, variant: target.name, requestId: c.get('requestId') });
+    const headers: Record<string, string> = {};
+    for (const name of BODY_HEADERS) {
+      const value = c.req.header(name);
+      if (value !== undefined) headers[name] = value;
+    }
+    void mirror({ upstream, path: pathFor(c, target.version), body, headers, primary: c.res.clone(), model: model.name, variant: target.name, requestId: c.get('requestId') });
   };
 }
