@@ -7,7 +7,7 @@ import { credentials, Metadata, type CallOptions, type Client, type ServiceError
 import type { ModelInferRequest, ModelInferResponse, ModelMetadataResponse, ModelRef, ServerMetadataResponse } from './messages.ts';
 import { inferenceService } from './service-definition.ts';
 
-export type { ModelInferRequest, ModelInferResponse, ModelMetadataResponse, ServerMetadataResponse } from './messages.ts';
+export type { InferTensorContents, ModelInferRequest, ModelInferResponse, ModelMetadataResponse, ServerMetadataResponse } from './messages.ts';
 export { rawToValues, valuesToRaw } from './tensor-codec.ts';
 export { retryDelayOf } from './grpc-status.ts';
 export { status as GrpcStatus, Metadata, type ServiceError } from '@grpc/grpc-js';

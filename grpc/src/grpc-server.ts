@@ -8,12 +8,12 @@
  * a status code carrying the REST error message.
  */
 import {
-  Metadata, Server, ServerCredentials, status as GrpcStatus,
+  type Metadata, Server, ServerCredentials, status as GrpcStatus,
   type sendUnaryData, type ServerUnaryCall, type UntypedServiceImplementation,
 } from '@grpc/grpc-js';
 import { failureOf, responseMetadata } from './grpc-status.ts';
 import type { ModelInferRequest, ModelRef } from './messages.ts';
-import { modelInferCall, modelInferReply, modelMetadataCall, modelMetadataReply, modelReadyCall, serverMetadataReply, type RestCall } from './rest-translation.ts';
+import { modelInferCall, parseRestBody, modelInferReply, modelMetadataCall, modelMetadataReply, modelReadyCall, serverMetadataReply, type RestCall } from './rest-translation.ts';
 import { inferenceService } from './service-definition.ts';
 import { TensorCodecError } from './tensor-codec.ts';
 
@@ -94,7 +94,7 @@ export async function startGrpcServer(options: GrpcServerOptions): Promise<GrpcS
       const text = await response.text();
       let json: unknown;
       try {
-        json = text ? JSON.parse(text) : undefined;
+        json = parseRestBody(text);
       } catch {
         json = undefined; // errorMessage() then names the HTTP status
       }

@@ -4,6 +4,7 @@
  * form (worker or gateway) makes every decision; this module only moves
  * fields between the two encodings.
  */
+import { isSafeNumber, parse as parseLossless } from 'lossless-json';
 import { contentsToJsonData, flattenJsonData, rawToJsonData, TensorCodecError, valuesToRaw } from './tensor-codec.ts';
 import type {
   InferParameter, InferParameters, ModelInferRequest, ModelInferResponse, ModelMetadataResponse, ModelRef, ServerMetadataResponse, TensorMetadata,
@@ -111,6 +112,21 @@ export function modelInferCall(request: ModelInferRequest): RestCall {
   return { method: 'POST', path: `${modelPath(request.model_name, request.model_version)}/infer`, body: JSON.stringify(body) };
 }
 
+const WIDE_INTEGER_TENSOR = /"datatype"\s*:\s*"U?INT64"/;
+const INTEGER_TEXT = /^-?\d+$/;
+const wideNumber = (text: string): number | bigint => (!isSafeNumber(text) && INTEGER_TEXT.test(text) ? BigInt(text) : Number(text));
+
+/**
+ * Parses a REST answer. Bodies holding 64-bit integer tensors are read
+ * with their integers exact (JSON.parse would round beyond 2^53); the
+ * rest take the fast path.
+ * @throws SyntaxError for a body that is not JSON.
+ */
+export function parseRestBody(text: string): unknown {
+  if (!text) return undefined;
+  return WIDE_INTEGER_TENSOR.test(text) ? parseLossless(text, null, wideNumber) : JSON.parse(text);
+}
+
 interface JsonTensor {
   name?: unknown;
   datatype?: unknown;
@@ -120,7 +136,8 @@ interface JsonTensor {
 }
 
 const asRecord = (value: unknown): Record<string, unknown> => (value !== null && typeof value === 'object' ? (value as Record<string, unknown>) : {});
-const asString = (value: unknown): string => (typeof value === 'string' ? value : value === undefined ? '' : String(value));
+const asString = (value: unknown): string =>
+  typeof value === 'string' ? value : typeof value === 'number' || typeof value === 'bigint' || typeof value === 'boolean' ? String(value) : '';
 const asShape = (value: unknown): number[] => (Array.isArray(value) ? value.map(Number) : []);
 
 /** The gRPC reply to an infer answer: every output in `raw_output_contents`, as Triton replies. */

@@ -176,7 +176,7 @@ export function contentsToJsonData(inputName: string, datatype: string, contents
     case 'uint64_contents':
       return (values as Array<string | number>).map(String);
     default:
-      return values as unknown[];
+      return values;
   }
 }
 
