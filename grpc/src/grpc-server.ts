@@ -91,6 +91,11 @@ export async function startGrpcServer(options: GrpcServerOptions): Promise<GrpcS
         signal: controller.signal,
       });
       const response = await fetch(request);
+      // Read status and headers before the body: @hono/node-server's lightweight Response
+      // rebuilds itself from its constructor arguments when the body is read, dropping
+      // headers that plugins set afterwards (x-request-id, x-switchyard-variant, RateLimit).
+      const { status } = response;
+      const headers = new Headers(response.headers);
       const text = await response.text();
       let json: unknown;
       try {
@@ -98,7 +103,7 @@ export async function startGrpcServer(options: GrpcServerOptions): Promise<GrpcS
       } catch {
         json = undefined; // errorMessage() then names the HTTP status
       }
-      return { status: response.status, headers: response.headers, json };
+      return { status, headers, json };
     } finally {
       call.removeListener('cancelled', abort);
     }

@@ -41,7 +41,7 @@ let detailTypes: ErrorDetailTypes | undefined;
 
 function errorDetailTypes(): ErrorDetailTypes {
   if (!detailTypes) {
-    const root = protobuf.loadSync(ERROR_DETAILS_PROTO);
+    const root = new protobuf.Root().loadSync(ERROR_DETAILS_PROTO, { keepCase: true });
     detailTypes = { Status: root.lookupType('google.rpc.Status'), RetryInfo: root.lookupType('google.rpc.RetryInfo') };
   }
   return detailTypes;
