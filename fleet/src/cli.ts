@@ -9,8 +9,9 @@
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { SAMPLE_MODELS, writeSampleRepository } from '@switchyard/model-worker/samples';
-import { variantUpstreams } from '@switchyard/fleet-config/schema';
+import { variantGrpcPorts, variantUpstreams } from '@switchyard/fleet-config/schema';
 import { loadFleetConfig } from '@switchyard/fleet-config/load';
+import { createInferenceClient } from '@switchyard/grpc/client';
 import { mintDevKey } from './dev-key.ts';
 import { Supervisor } from './supervisor.ts';
 import { startGatewayProcess, startWorkerProcess } from './worker-process.ts';
@@ -58,6 +59,7 @@ try {
   for (const [model, spec] of Object.entries(config.models)) {
     for (const variant of spec.variants) {
       if (variant.port === undefined) continue; // remote upstreams are not ours to run
+      const grpcPorts = variantGrpcPorts(variant);
       variantUpstreams(variant).forEach((url, replica) => {
         const name = `${model}/${variant.name}#${replica}`;
         const supervisor = new Supervisor({
@@ -66,7 +68,8 @@ try {
           start: () =>
             startWorkerProcess({
               model, repository, versions: [variant.version], name, port: Number(new URL(url).port),
-              env: { LOG_LEVEL: logLevel, SWITCHYARD_VARIANT: variant.name, SWITCHYARD_POOL: variant.pool }, onLine: prefixed(name),
+              env: { LOG_LEVEL: logLevel, SWITCHYARD_VARIANT: variant.name, SWITCHYARD_POOL: variant.pool, GRPC_PORT: String(grpcPorts[replica]) },
+              onLine: prefixed(name),
             }),
         });
         supervisors.push(supervisor);
@@ -88,6 +91,15 @@ try {
   const gateway = await gatewaySupervisor.start();
   for (let i = 0; i < 100 && (await fetch(`${gateway.url}/v2/health/ready`)).status !== 200; i++) await new Promise((r) => setTimeout(r, 100));
 
+  const grpcAddress = config.gateway.grpc_port === undefined ? undefined : `${config.gateway.host}:${config.gateway.grpc_port}`;
+  let grpcLine = 'off (set gateway.grpc_port)';
+  if (grpcAddress) {
+    const probe = createInferenceClient(grpcAddress);
+    const live = await probe.serverLive({ timeoutMs: 2000 }).then(() => true, () => false);
+    probe.close();
+    grpcLine = live ? `${grpcAddress}   (inference.GRPCInferenceService)` : `${grpcAddress} configured, but the gateway does not answer gRPC there`;
+  }
+
   const model = 'seed-classifier' in config.models ? 'seed-classifier' : undefined;
   const example = model
     ? `curl -si ${gateway.url}/v2/models/${model}/infer \\
@@ -97,6 +109,7 @@ try {
   console.log(`
 Switchyard fleet is running.
   gateway:  ${gateway.url}
+  gRPC:     ${grpcLine}
   admin:    http://${config.gateway.admin_host}:${config.gateway.admin_port}   (npm run switchyard -- status)
   models:   ${Object.keys(config.models).join(', ')}
   dev key:  ${devKey.key}   (also in ${devKey.path}; valid until the fleet stops)
