@@ -36,12 +36,18 @@ type UnaryMethod = (request: unknown, metadata: Metadata, options: CallOptions, 
   on(event: 'metadata', listener: (metadata: Metadata) => void): unknown;
 };
 
+export interface InferenceClientOptions {
+  /** Open a connection of its own instead of sharing one with other clients of the same address. */
+  ownConnection?: boolean;
+}
+
 /** Connects (lazily) to `address` (`host:port`) without TLS. */
-export function createInferenceClient(address: string): InferenceClient {
+export function createInferenceClient(address: string, options: InferenceClientOptions = {}): InferenceClient {
   const { Client } = inferenceService();
   const client = new Client(address, credentials.createInsecure(), {
     'grpc.max_receive_message_length': 64 * 1024 * 1024,
     'grpc.max_send_message_length': 64 * 1024 * 1024,
+    ...(options.ownConnection ? { 'grpc.use_local_subchannel_pool': 1 } : {}),
   }) as Client & Record<string, UnaryMethod>;
 
   function call<T>(method: string, request: unknown, settings: CallSettings = {}): Promise<WithMetadata<T>> {

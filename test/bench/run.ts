@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 /**
  * `npm run bench [-- --only=worker|gateway]`: Switchyard's benchmarks.
+ * gRPC (`--only=grpc`): HTTP JSON vs gRPC through one gateway process.
  * Worker: on wide-mlp, raw in-process session.run at batch 1 and 32, and
  * the worker over HTTP with batching off and on at concurrency 1, 16 and 64;
  * on seed-classifier, worker latency at concurrency 1. Gateway: direct vs
@@ -13,6 +14,7 @@ import { parseArgs } from 'node:util';
 import { hasSampleModels, writeSampleRepository } from '@switchyard/model-worker/samples';
 import { benchFlags, type FlagRow } from './flags-bench.ts';
 import { benchGateway, type GatewayRow } from './gateway-bench.ts';
+import { benchGrpc, type GrpcRow } from './grpc-bench.ts';
 import { benchTracing, type TracingRow } from './tracing-bench.ts';
 import { benchWorker, type WorkerRow } from './worker-bench.ts';
 
@@ -21,11 +23,11 @@ const repository = resolve(process.env.SWITCHYARD_MODEL_REPOSITORY ?? join(ROOT,
 const durationS = Number(process.env.BENCH_DURATION_S ?? 5);
 const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const { values } = parseArgs({ options: { only: { type: 'string' } } });
-const sections = values.only ? [values.only] : ['worker', 'gateway', 'flags', 'tracing'];
+const sections = values.only ? [values.only] : ['worker', 'gateway', 'grpc', 'flags', 'tracing'];
 
-type Row = (WorkerRow | GatewayRow | FlagRow | TracingRow) & { section: string };
+type Row = (WorkerRow | GatewayRow | GrpcRow | FlagRow | TracingRow) & { section: string };
 const rows: Row[] = [];
-const record = (section: string) => (row: WorkerRow | GatewayRow | FlagRow | TracingRow): void => {
+const record = (section: string) => (row: WorkerRow | GatewayRow | GrpcRow | FlagRow | TracingRow): void => {
   rows.push({ section, ...row });
   const cpu = 'gatewayCpuSecondsPer1000' in row && row.gatewayCpuSecondsPer1000 !== undefined ? `, gateway CPU ${row.gatewayCpuSecondsPer1000.toFixed(3)} s/1000 req` : '';
   const op = 'microsPerOp' in row && row.microsPerOp !== undefined ? `, ${row.microsPerOp.toFixed(3)} µs per evaluation` : '';
@@ -41,6 +43,11 @@ if (sections.includes('worker')) await benchWorker(repository, durationS, record
 if (sections.includes('gateway')) {
   console.log('seed-classifier: direct vs through the gateway (auth + Redis rate limits + routing)');
   await benchGateway(repository, durationS, redisUrl, record('gateway'));
+}
+
+if (sections.includes('grpc')) {
+  console.log('transports: HTTP JSON vs gRPC through one gateway process (seed-classifier, 64 rows per request)');
+  await benchGrpc(repository, durationS, record('grpc'));
 }
 
 if (sections.includes('flags')) {
@@ -65,6 +72,10 @@ if (sections.includes('gateway')) {
     ratios[`gatewayVsDirectThroughputAt${c}`] = (find('gateway', 'through gateway', c)?.rowsPerSecond ?? NaN) / (find('gateway', 'direct to worker', c)?.rowsPerSecond ?? NaN);
   }
   ratios.gatewayAddedP50Ms = (find('gateway', 'latency probe: gateway', 1)?.p50Ms ?? NaN) - (find('gateway', 'latency probe: direct', 1)?.p50Ms ?? NaN);
+}
+if (sections.includes('grpc')) {
+  const grpc = rows.find((r) => r.section === 'grpc' && r.scenario.startsWith('gateway gRPC'))?.rowsPerSecond ?? NaN;
+  ratios.grpcVsHttpJsonThroughGateway = grpc / (rows.find((r) => r.section === 'grpc' && r.scenario.startsWith('gateway HTTP JSON'))?.rowsPerSecond ?? NaN);
 }
 if (sections.includes('tracing')) {
   const off = find('tracing', 'tracing off', 32)?.rowsPerSecond ?? NaN;
@@ -96,6 +107,7 @@ const targets: Record<string, string> = {
   flagPropagationP50Ms: ' ms',
   flagPropagationP99Ms: ' ms (target ≤ 100 ms)',
   flagEvaluationMicros: ' µs',
+  grpcVsHttpJsonThroughGateway: '× (gRPC rows/s ÷ HTTP JSON rows/s; the target compares gRPC with HTTP binary, not on this branch)',
   tracingOn100VsOff: '× (gateway throughput, tracing on 100% ÷ off)',
   tracingOn10VsOff: '× (gateway throughput, tracing on 10% ÷ off)',
 };
