@@ -13,7 +13,10 @@ import {
 } from '@grpc/grpc-js';
 import { failureOf, responseMetadata } from './grpc-status.ts';
 import type { ModelInferRequest, ModelRef } from './messages.ts';
-import { modelInferCall, parseRestBody, modelInferReply, modelMetadataCall, modelMetadataReply, modelReadyCall, serverMetadataReply, type RestCall } from './rest-translation.ts';
+import {
+  INFERENCE_HEADER_LENGTH, modelInferCall, modelInferReply, modelMetadataCall, modelMetadataReply, modelReadyCall, parseRestBody, serverMetadataReply,
+  type RestCall, type TensorBody,
+} from './rest-translation.ts';
 import { inferenceService } from './service-definition.ts';
 import { TensorCodecError } from './tensor-codec.ts';
 
@@ -30,6 +33,12 @@ export interface GrpcServerOptions {
   /** 0 picks a free port. */
   port: number;
   host: string;
+  /**
+   * How ModelInfer tensors reach the service: `json` (`data` arrays; what
+   * every v2 server reads) or `binary` (Triton's binary tensor extension;
+   * raw bytes pass through untouched). Default `json`.
+   */
+  tensorBody?: TensorBody;
   /** Largest message received or sent, in bytes. Default 64 MiB. */
   maxMessageBytes?: number;
   logger?: GrpcServerLogger;
@@ -49,20 +58,25 @@ const DEFAULT_MAX_MESSAGE_BYTES = 64 * 1024 * 1024;
 /** Metadata that describes the HTTP/2 exchange itself rather than the caller. */
 const TRANSPORT_KEYS = new Set(['content-type', 'content-length', 'te', 'host', 'connection', 'user-agent', 'accept-encoding', 'transfer-encoding', 'keep-alive']);
 
-function requestHeaders(metadata: Metadata, hasBody: boolean): Headers {
+function requestHeaders(metadata: Metadata, rest: RestCall): Headers {
   const headers = new Headers();
   for (const [key, value] of Object.entries(metadata.getMap())) {
-    if (typeof value !== 'string' || TRANSPORT_KEYS.has(key) || key.startsWith('grpc-') || key.startsWith(':') || key.endsWith('-bin')) continue;
+    if (typeof value !== 'string' || TRANSPORT_KEYS.has(key) || key === INFERENCE_HEADER_LENGTH || key.startsWith('grpc-') || key.startsWith(':') || key.endsWith('-bin')) continue;
     headers.append(key, value);
   }
-  if (hasBody) headers.set('content-type', 'application/json');
+  if (rest.body !== undefined) headers.set('content-type', 'application/json');
+  for (const [key, value] of Object.entries(rest.headers ?? {})) headers.set(key, value);
   return headers;
 }
+
+const utf8 = new TextDecoder();
 
 interface RestAnswer {
   status: number;
   headers: Headers;
   json: unknown;
+  /** The bytes after the JSON header of a binary-extension answer. */
+  binary?: Uint8Array;
 }
 
 type Reply<T> = { value: T } | { failure: { code: GrpcStatus; details: string; metadata: Metadata } };
@@ -74,7 +88,7 @@ function errorMessage(answer: RestAnswer): string {
 
 /** Starts the gRPC server; resolves once it listens. */
 export async function startGrpcServer(options: GrpcServerOptions): Promise<GrpcServer> {
-  const { fetch, host, logger } = options;
+  const { fetch, host, logger, tensorBody = 'json' } = options;
   const maxBytes = options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
   const authority = host.includes(':') ? `[${host}]` : host;
   let origin = `http://${authority}`;
@@ -86,7 +100,7 @@ export async function startGrpcServer(options: GrpcServerOptions): Promise<GrpcS
     try {
       const request = new Request(`${origin}${rest.path}`, {
         method: rest.method,
-        headers: requestHeaders(call.metadata, rest.body !== undefined),
+        headers: requestHeaders(call.metadata, rest),
         ...(rest.body === undefined ? {} : { body: rest.body }),
         signal: controller.signal,
       });
@@ -96,14 +110,16 @@ export async function startGrpcServer(options: GrpcServerOptions): Promise<GrpcS
       // headers that plugins set afterwards (x-request-id, x-switchyard-variant, RateLimit).
       const { status } = response;
       const headers = new Headers(response.headers);
-      const text = await response.text();
+      const bytes = new Uint8Array(await response.arrayBuffer());
+      const headerLength = Number(headers.get(INFERENCE_HEADER_LENGTH) ?? NaN);
+      const binary = Number.isSafeInteger(headerLength) && headerLength >= 0 && headerLength <= bytes.byteLength;
       let json: unknown;
       try {
-        json = parseRestBody(text);
+        json = parseRestBody(utf8.decode(binary ? bytes.subarray(0, headerLength) : bytes));
       } catch {
         json = undefined; // errorMessage() then names the HTTP status
       }
-      return { status, headers, json };
+      return { status, headers, json, ...(binary ? { binary: bytes.subarray(headerLength) } : {}) };
     } finally {
       call.removeListener('cancelled', abort);
     }
@@ -122,7 +138,13 @@ export async function startGrpcServer(options: GrpcServerOptions): Promise<GrpcS
       }
       runRest(call as ServerUnaryCall<unknown, unknown>, rest).then(
         (answer) => {
-          const result = reply(answer);
+          let result: Reply<Res>;
+          try {
+            result = reply(answer);
+          } catch (error) {
+            logger?.error({ err: error, path: rest.path }, 'the service answered in a form the gRPC transport cannot read');
+            return callback({ code: GrpcStatus.INTERNAL, details: 'internal error' });
+          }
           if ('failure' in result) return callback(result.failure);
           call.sendMetadata(responseMetadata(answer.headers));
           callback(null, result.value);
@@ -152,7 +174,7 @@ export async function startGrpcServer(options: GrpcServerOptions): Promise<GrpcS
     ModelReady: unary((r: ModelRef) => modelReadyCall(r), flag((ready) => ({ ready }))),
     ServerMetadata: unary(() => ({ method: 'GET', path: '/v2' }), json(serverMetadataReply)),
     ModelMetadata: unary((r: ModelRef) => modelMetadataCall(r), json(modelMetadataReply)),
-    ModelInfer: unary((r: ModelInferRequest) => modelInferCall(r), json(modelInferReply)),
+    ModelInfer: unary((r: ModelInferRequest) => modelInferCall(r, tensorBody), (answer) => json((body) => modelInferReply(body, answer.binary))(answer)),
   };
 
   const server = new Server({ 'grpc.max_receive_message_length': maxBytes, 'grpc.max_send_message_length': maxBytes });

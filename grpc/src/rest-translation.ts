@@ -13,8 +13,22 @@ import type {
 export interface RestCall {
   method: 'GET' | 'POST';
   path: string;
-  body?: string;
+  body?: string | Uint8Array;
+  /** Extra request headers (content type, `Inference-Header-Content-Length`). */
+  headers?: Record<string, string>;
 }
+
+/**
+ * How ModelInfer tensors travel to the service: `json` as `data` arrays;
+ * `binary` in Triton's binary tensor extension (a JSON header, then the raw
+ * input bytes unchanged, outputs asked for in binary too).
+ */
+export type TensorBody = 'json' | 'binary';
+
+/** The header of Triton's binary tensor extension: the JSON part's byte length. */
+export const INFERENCE_HEADER_LENGTH = 'inference-header-content-length';
+
+const encoder = new TextEncoder();
 
 function modelPath(name: string, version: string | undefined): string {
   if (!name) throw new TensorCodecError('model name is required');
@@ -44,9 +58,8 @@ function parametersJson(parameters: InferParameters | undefined): Record<string,
   if (!parameters) return undefined;
   const entries = Object.entries(parameters);
   if (entries.length === 0) return undefined;
-  const out: Record<string, unknown> = {};
-  for (const [key, parameter] of entries) out[key] = parameterValue(parameter);
-  return out;
+  // fromEntries defines own properties, so a key such as `__proto__` stays a plain key.
+  return Object.fromEntries(entries.map(([key, parameter]) => [key, parameterValue(parameter)]));
 }
 
 function toParameter(value: unknown): InferParameter | undefined {
@@ -57,13 +70,11 @@ function toParameter(value: unknown): InferParameter | undefined {
 }
 
 function fromParametersJson(json: unknown): InferParameters {
-  const out: InferParameters = {};
-  if (json === null || typeof json !== 'object') return out;
-  for (const [key, value] of Object.entries(json)) {
+  if (json === null || typeof json !== 'object') return {};
+  return Object.fromEntries(Object.entries(json).flatMap(([key, value]) => {
     const parameter = toParameter(value);
-    if (parameter) out[key] = parameter;
-  }
-  return out;
+    return parameter ? [[key, parameter]] : [];
+  }));
 }
 
 function readShape(inputName: string, shape: ReadonlyArray<string | number>): { shape: number[]; count: number } {
@@ -83,7 +94,9 @@ function readShape(inputName: string, shape: ReadonlyArray<string | number>): { 
  * with a JSON body; raw or typed contents become flat `data` arrays.
  * @throws TensorCodecError for a request the JSON form cannot carry.
  */
-export function modelInferCall(request: ModelInferRequest): RestCall {
+export function modelInferCall(request: ModelInferRequest, tensorBody: TensorBody = 'json'): RestCall {
+  const binary = tensorBody === 'binary';
+  const chunks: Uint8Array[] = [];
   const raw = request.raw_input_contents ?? [];
   if (raw.length > 0 && raw.length !== request.inputs.length) {
     throw new TensorCodecError(`raw_input_contents has ${raw.length} entries for ${request.inputs.length} inputs; give one per input or none`);
@@ -94,22 +107,37 @@ export function modelInferCall(request: ModelInferRequest): RestCall {
     if (bytes !== undefined && Object.values(input.contents ?? {}).some((v) => Array.isArray(v) && v.length > 0)) {
       throw new TensorCodecError(`input '${input.name}': give its elements in raw_input_contents or in contents, not both`);
     }
-    const data = bytes === undefined ? contentsToJsonData(input.name, input.datatype, input.contents) : rawToJsonData(input.name, input.datatype, count, bytes);
     const parameters = parametersJson(input.parameters);
+    if (binary && bytes !== undefined) {
+      // Raw bytes pass through untouched; the service checks their size against the shape.
+      chunks.push(bytes);
+      return { name: input.name, shape, datatype: input.datatype, parameters: { ...parameters, binary_data_size: bytes.byteLength } };
+    }
+    // Typed contents travel as JSON `data`, so the service checks every element's range.
+    const data = bytes === undefined ? contentsToJsonData(input.name, input.datatype, input.contents) : rawToJsonData(input.name, input.datatype, count, bytes);
     return { name: input.name, shape, datatype: input.datatype, data, ...(parameters ? { parameters } : {}) };
   });
   const outputs = request.outputs?.map((output) => {
     const parameters = parametersJson(output.parameters);
     return { name: output.name, ...(parameters ? { parameters } : {}) };
   });
-  const parameters = parametersJson(request.parameters);
+  const requested = parametersJson(request.parameters);
+  const parameters = binary ? { ...requested, binary_data_output: true } : requested;
   const body = {
     ...(request.id ? { id: request.id } : {}),
     ...(parameters ? { parameters } : {}),
     inputs,
     ...(outputs && outputs.length > 0 ? { outputs } : {}),
   };
-  return { method: 'POST', path: `${modelPath(request.model_name, request.model_version)}/infer`, body: JSON.stringify(body) };
+  const path = `${modelPath(request.model_name, request.model_version)}/infer`;
+  if (!binary) return { method: 'POST', path, body: JSON.stringify(body) };
+  const header = encoder.encode(JSON.stringify(body));
+  return {
+    method: 'POST',
+    path,
+    body: Buffer.concat([header, ...chunks]),
+    headers: { 'content-type': 'application/octet-stream', [INFERENCE_HEADER_LENGTH]: String(header.byteLength) },
+  };
 }
 
 const WIDE_INTEGER_TENSOR = /"datatype"\s*:\s*"U?INT64"/;
@@ -140,14 +168,30 @@ const asString = (value: unknown): string =>
   typeof value === 'string' ? value : typeof value === 'number' || typeof value === 'bigint' || typeof value === 'boolean' ? String(value) : '';
 const asShape = (value: unknown): number[] => (Array.isArray(value) ? value.map(Number) : []);
 
-/** The gRPC reply to an infer answer: every output in `raw_output_contents`, as Triton replies. */
-export function modelInferReply(json: unknown): ModelInferResponse {
+/**
+ * The gRPC reply to an infer answer: every output in `raw_output_contents`,
+ * as Triton replies. Outputs the answer carries in binary (`binary` holds
+ * the bytes after its JSON header) are sliced out without copying.
+ */
+export function modelInferReply(json: unknown, binary?: Uint8Array): ModelInferResponse {
   const body = asRecord(json);
   const tensors = Array.isArray(body.outputs) ? (body.outputs as JsonTensor[]) : [];
-  const outputs = tensors.map((t) => ({
-    name: asString(t.name), datatype: asString(t.datatype), shape: asShape(t.shape), parameters: fromParametersJson(t.parameters),
-  }));
-  const raw = tensors.map((t) => valuesToRaw(asString(t.datatype), flattenJsonData(t.data)));
+  let offset = 0;
+  const raw = tensors.map((t) => {
+    const size = Number(asRecord(t.parameters).binary_data_size);
+    if (binary && Number.isSafeInteger(size) && size >= 0) {
+      if (offset + size > binary.byteLength) throw new Error(`output '${asString(t.name)}' claims ${size} binary bytes past the end of the answer`);
+      const slice = binary.subarray(offset, offset + size);
+      offset += size;
+      return slice;
+    }
+    return valuesToRaw(asString(t.datatype), flattenJsonData(t.data));
+  });
+  const outputs = tensors.map((t) => {
+    const parameters = fromParametersJson(t.parameters);
+    delete parameters.binary_data_size; // transport detail of the REST answer
+    return { name: asString(t.name), datatype: asString(t.datatype), shape: asShape(t.shape), parameters };
+  });
   return {
     model_name: asString(body.model_name),
     model_version: asString(body.model_version),
