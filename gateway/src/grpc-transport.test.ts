@@ -17,7 +17,13 @@ import {
 import { startGrpcServer, type GrpcServer } from '@switchyard/grpc/server';
 import { writeSampleRepository } from '@switchyard/model-worker/samples';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { context, propagation, trace } from '@opentelemetry/api';
+import { InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
+import { RedisRateLimitStore } from './plugins/rate-limit/redis-store.ts';
+import type { RateLimitStore } from './plugins/rate-limit/gcra.ts';
 import { buildTestGateway, serveWorker, sha256, type ServedWorker, type TestGateway } from './testing/gateway-harness.ts';
+import { connectTestRedis } from './testing/test-redis.ts';
 
 const KEY = 'sy_test_full_access';
 const LIMITED_KEY = 'sy_test_wide_only';
@@ -54,8 +60,8 @@ interface GrpcGateway {
   close(): Promise<void>;
 }
 
-async function grpcGateway(raw: unknown): Promise<GrpcGateway> {
-  const gw = await buildTestGateway(raw);
+async function grpcGateway(raw: unknown, store?: RateLimitStore): Promise<GrpcGateway> {
+  const gw = await buildTestGateway(raw, store ? { store } : {});
   const grpc = await startGrpcServer({ fetch: gw.app.fetch, port: 0, host: '127.0.0.1' });
   const client = createInferenceClient(`127.0.0.1:${grpc.port}`);
   return {
@@ -236,6 +242,50 @@ describe('gateway gRPC transport', () => {
         expect((await httpError(limited.gw, '/v2/models/seed-classifier/infer', auth(), JSON_BODY)).status).toBe(429);
       } finally {
         await limited.close();
+      }
+    });
+  });
+
+  describe('rate limits across two gateways (Redis)', () => {
+    it('admits no more than the policy allows in a window across both replicas\' gRPC ports', async () => {
+      const redis = await connectTestRedis();
+      const raw = fleet({ v1: [workers[0]?.port ?? 0], v2: [workers[1]?.port ?? 0] }, {}, {
+        rate_limits: { policies: [{ name: 'shared', per: 'tenant', rate: 1, period_seconds: 3600, burst: 6 }] },
+      });
+      const a = await grpcGateway(raw, new RedisRateLimitStore(redis.redis, redis.prefix));
+      const b = await grpcGateway(raw, new RedisRateLimitStore(redis.redis, redis.prefix));
+      try {
+        const codes: GrpcStatus[] = [];
+        for (let i = 0; i < 10; i++) {
+          const client = i % 2 === 0 ? a.client : b.client;
+          codes.push(await client.modelInfer(classify([[0, 0]]), { metadata: auth() }).then(() => GrpcStatus.OK, (e: ServiceError) => e.code));
+        }
+        expect(codes.filter((c) => c === GrpcStatus.OK)).toHaveLength(6);
+        expect(codes.slice(6)).toEqual(Array(4).fill(GrpcStatus.RESOURCE_EXHAUSTED));
+      } finally {
+        await a.close();
+        await b.close();
+        await redis.close();
+      }
+    });
+  });
+
+  describe('tracing', () => {
+    it('continues the caller\'s trace from call metadata in the gateway\'s server span', async () => {
+      const exporter = new InMemorySpanExporter();
+      const provider = new NodeTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] });
+      provider.register();
+      try {
+        const traceId = 'ab'.repeat(16);
+        await g.client.modelInfer(classify([[0, 0]]), { metadata: { ...auth(), traceparent: `00-${traceId}-${'cd'.repeat(8)}-01`, 'x-switchyard-variant': 'v1' } });
+        const server = exporter.getFinishedSpans().find((span) => span.name === 'POST /v2/models/:model/infer' && span.spanContext().traceId === traceId);
+        expect(server?.parentSpanContext?.spanId).toBe('cd'.repeat(8));
+        expect(server?.attributes).toMatchObject({ 'switchyard.model': 'seed-classifier', 'switchyard.variant': 'v1', 'http.response.status_code': 200 });
+      } finally {
+        await provider.shutdown();
+        trace.disable();
+        context.disable();
+        propagation.disable();
       }
     });
   });
