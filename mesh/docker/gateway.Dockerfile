@@ -8,6 +8,7 @@ WORKDIR /app
 ENV ONNXRUNTIME_NODE_INSTALL=skip
 COPY package.json package-lock.json ./
 COPY observability/package.json observability/
+COPY grpc/package.json grpc/
 COPY model-workers/package.json model-workers/
 COPY gateway/package.json gateway/
 COPY mesh/package.json mesh/
@@ -20,6 +21,8 @@ ENV NODE_ENV=production
 COPY --from=deps /app/node_modules ./node_modules
 COPY package.json ./
 COPY observability ./observability
+# The gRPC transport and its .proto files (found relative to the module at run time).
+COPY grpc ./grpc
 COPY model-workers ./model-workers
 COPY gateway ./gateway
 USER node
