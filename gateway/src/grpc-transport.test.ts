@@ -20,7 +20,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { context, propagation, trace } from '@opentelemetry/api';
 import { InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
+import { OpenFeature } from '@openfeature/server-sdk';
+import { parseFleetConfig } from '@switchyard/fleet-config/load';
+import { MemoryFlagStore } from './flags/memory-flag-store.ts';
+import { SwitchyardFlagProvider } from './flags/openfeature-provider.ts';
+import { seedFlags, stateFromConfig } from './flags/seed-flags.ts';
 import { RedisRateLimitStore } from './plugins/rate-limit/redis-store.ts';
+import { flagResolver } from './routing/variant-resolver.ts';
 import type { RateLimitStore } from './plugins/rate-limit/gcra.ts';
 import { buildTestGateway, serveWorker, sha256, type ServedWorker, type TestGateway } from './testing/gateway-harness.ts';
 import { connectTestRedis } from './testing/test-redis.ts';
@@ -60,8 +66,8 @@ interface GrpcGateway {
   close(): Promise<void>;
 }
 
-async function grpcGateway(raw: unknown, store?: RateLimitStore): Promise<GrpcGateway> {
-  const gw = await buildTestGateway(raw, store ? { store } : {});
+async function grpcGateway(raw: unknown, store?: RateLimitStore, resolver?: TestGateway['runtime']['resolver']): Promise<GrpcGateway> {
+  const gw = await buildTestGateway(raw, { ...(store ? { store } : {}), ...(resolver ? { resolver } : {}) });
   const grpc = await startGrpcServer({ fetch: gw.app.fetch, port: 0, host: '127.0.0.1' });
   const client = createInferenceClient(`127.0.0.1:${grpc.port}`);
   return {
@@ -266,6 +272,38 @@ describe('gateway gRPC transport', () => {
         await a.close();
         await b.close();
         await redis.close();
+      }
+    });
+  });
+
+  describe('flags', () => {
+    it('routes gRPC calls by the live flags: a kill switch, then a full shift, each effective on the next call', async () => {
+      const raw = fleet({ v1: [workers[0]?.port ?? 0], v2: [workers[1]?.port ?? 0] });
+      const config = parseFleetConfig(raw, 'flags test');
+      const flags = new MemoryFlagStore();
+      await seedFlags(flags, config);
+      const domain = `grpc-flags-${Date.now()}`;
+      await OpenFeature.setProviderAndWait(domain, new SwitchyardFlagProvider(flags));
+      const f = await grpcGateway(raw, undefined, () => flagResolver(OpenFeature.getClient(domain)));
+      const model = config.models['seed-classifier'];
+      const variantsServing = async () => {
+        const seen = new Set<string>();
+        for (let i = 0; i < 12; i++) {
+          const reply = await f.client.modelInfer(classify([[0, 0]]), { metadata: { ...auth(), 'x-switchyard-user': `flag-user-${i}` } });
+          seen.add(reply.metadata['x-switchyard-variant'] ?? '');
+        }
+        return [...seen].sort();
+      };
+      try {
+        if (!model) throw new Error('seed-classifier is missing from the test fleet');
+        expect(await variantsServing()).toEqual(['v1', 'v2']);
+        await flags.set('seed-classifier', { ...stateFromConfig(model), kill: true }, 1, 'test', 'kill switch');
+        expect(await variantsServing()).toEqual(['v1']);
+        await flags.set('seed-classifier', { ...stateFromConfig(model), weights: { v1: 0, v2: 100 } }, 2, 'test', 'all to v2');
+        expect(await variantsServing()).toEqual(['v2']);
+      } finally {
+        await f.close();
+        await flags.close();
       }
     });
   });

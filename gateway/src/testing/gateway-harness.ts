@@ -61,7 +61,10 @@ export interface TestGateway {
 }
 
 /** Builds a gateway app from raw config (validated like a real file) and checks upstream health once. */
-export async function buildTestGateway(raw: unknown, options: { store?: RateLimitStore; fallback?: RateLimitStore } = {}): Promise<TestGateway> {
+export async function buildTestGateway(
+  raw: unknown,
+  options: { store?: RateLimitStore; fallback?: RateLimitStore; resolver?: GatewayRuntime['resolver'] } = {},
+): Promise<TestGateway> {
   const config = parseFleetConfig(raw, 'test config');
   const logs = captureLogs('gateway');
   const metrics = createMetricsRegistry({ service: 'test-gateway' });
@@ -76,6 +79,7 @@ export async function buildTestGateway(raw: unknown, options: { store?: RateLimi
     registry,
     rateLimitStore: options.store ?? new MemoryRateLimitStore(),
     ...(options.fallback ? { fallbackStore: options.fallback } : {}),
+    ...(options.resolver ? { resolver: options.resolver } : {}),
     logger: logs.logger,
     metrics,
     gatewayMetrics,
