@@ -13,6 +13,7 @@ import {
   type InferenceClient, type InferTensorContents, type ModelInferRequest, type ServiceError,
 } from '@switchyard/grpc/client';
 import { startGrpcServer, type GrpcServer } from '@switchyard/grpc/server';
+import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createWorkerApp } from './app.ts';
 import { WorkerMetrics } from './metrics/worker-metrics.ts';
@@ -246,6 +247,29 @@ describe('worker gRPC transport', () => {
         expect(error.code).toBe(GrpcStatus.INVALID_ARGUMENT);
         expect(error.details).toBe(message);
       }
+    });
+
+    it('answers arbitrary requests with a result or a client-error code, never INTERNAL or UNKNOWN (property)', async () => {
+      const datatype = fc.constantFrom(...DATATYPES, 'FLOAT', '');
+      const input = fc.record({
+        name: fc.constantFrom('features', 'in_fp32', 'in_bytes', 'x', ''),
+        datatype,
+        shape: fc.array(fc.oneof(fc.integer({ min: -2, max: 70 }), fc.constant('99999999999999999999')), { maxLength: 3 }),
+        contents: fc.option(fc.record({ fp32_contents: fc.array(fc.float(), { maxLength: 6 }), int_contents: fc.array(fc.integer(), { maxLength: 3 }) }, { requiredKeys: [] }), { nil: undefined }),
+      });
+      await fc.assert(
+        fc.asyncProperty(
+          fc.constantFrom(served, echoServed), fc.array(input, { maxLength: 3 }), fc.option(fc.array(fc.uint8Array({ maxLength: 40 }), { maxLength: 3 }), { nil: undefined }),
+          async (target, inputs, raw) => {
+            const model = target === served ? 'seed-classifier' : 'typed-echo';
+            const result = await target.client
+              .modelInfer({ model_name: model, inputs, ...(raw ? { raw_input_contents: raw } : {}) })
+              .then(() => GrpcStatus.OK, (error: ServiceError) => error.code);
+            expect([GrpcStatus.OK, GrpcStatus.INVALID_ARGUMENT, GrpcStatus.NOT_FOUND]).toContain(result);
+          },
+        ),
+        { numRuns: 80 },
+      );
     });
 
     it('answers an unknown model or version with NOT_FOUND and the HTTP message', async () => {
