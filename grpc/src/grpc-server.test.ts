@@ -60,13 +60,13 @@ describe('gRPC server', () => {
     const client = createInferenceClient(`127.0.0.1:${server.port}`);
     try {
       const arrived = service.next();
-      const call = client.serverReady({ metadata: { authorization: 'Bearer k', 'x-switchyard-user': 'u1', traceparent: '00-ab-cd-01' } });
+      const call = client.serverReady({ metadata: { authorization: 'Bearer k', 'x-switchyard-user': 'u1', traceparent: '00-ab-cd-01', 'content-encoding': 'gzip' } });
       await arrived;
       service.releases.shift()?.();
       await call;
       const headers = Object.fromEntries(service.seen[0]?.headers ?? []);
       expect(headers).toMatchObject({ authorization: 'Bearer k', 'x-switchyard-user': 'u1', traceparent: '00-ab-cd-01' });
-      expect(Object.keys(headers).filter((k) => k.startsWith('grpc-') || k === 'te' || k === 'content-type' || k === 'user-agent')).toEqual([]);
+      expect(Object.keys(headers).filter((k) => k.startsWith('grpc-') || ['te', 'content-type', 'content-encoding', 'user-agent'].includes(k))).toEqual([]);
       expect(service.seen[0]?.url).toBe(`http://127.0.0.1:${server.port}/v2/health/ready`);
     } finally {
       client.close();

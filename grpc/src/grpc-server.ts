@@ -56,7 +56,7 @@ export interface GrpcServer {
 const DEFAULT_MAX_MESSAGE_BYTES = 64 * 1024 * 1024;
 
 /** Metadata that describes the HTTP/2 exchange itself rather than the caller. */
-const TRANSPORT_KEYS = new Set(['content-type', 'content-length', 'te', 'host', 'connection', 'user-agent', 'accept-encoding', 'transfer-encoding', 'keep-alive']);
+const TRANSPORT_KEYS = new Set(['content-type', 'content-length', 'content-encoding', 'te', 'host', 'connection', 'user-agent', 'accept-encoding', 'transfer-encoding', 'keep-alive']);
 
 function requestHeaders(metadata: Metadata, rest: RestCall): Headers {
   const headers = new Headers();
