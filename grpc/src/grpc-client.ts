@@ -12,6 +12,27 @@ export { rawToValues, valuesToRaw } from './tensor-codec.ts';
 export { retryDelayOf } from './grpc-status.ts';
 export { status as GrpcStatus, Metadata, type ServiceError } from '@grpc/grpc-js';
 
+export interface StatisticDuration {
+  count: string;
+  ns: string;
+}
+
+export interface ModelStatisticsResponse {
+  model_stats: Array<{
+    name: string;
+    version: string;
+    last_inference: string;
+    inference_count: string;
+    execution_count: string;
+    inference_stats: Record<'success' | 'fail' | 'queue' | 'compute_input' | 'compute_infer' | 'compute_output' | 'cache_hit' | 'cache_miss', StatisticDuration>;
+    batch_stats: Array<{ batch_size: string } & Record<'compute_input' | 'compute_infer' | 'compute_output', StatisticDuration>>;
+  }>;
+}
+
+export interface RepositoryIndexResponse {
+  models: Array<{ name: string; version: string; state: string; reason: string }>;
+}
+
 /** Per call: metadata as plain pairs (e.g. `{ authorization: 'Bearer …' }`) and an optional deadline. */
 export interface CallSettings {
   metadata?: Record<string, string>;
@@ -29,6 +50,10 @@ export interface InferenceClient {
   serverMetadata(settings?: CallSettings): Promise<ServerMetadataResponse>;
   modelMetadata(model: ModelRef, settings?: CallSettings): Promise<ModelMetadataResponse>;
   modelInfer(request: ModelInferRequest, settings?: CallSettings): Promise<WithMetadata<ModelInferResponse>>;
+  /** Triton's statistics extension; `name` empty: every model. */
+  modelStatistics(request: { name?: string; version?: string }, settings?: CallSettings): Promise<ModelStatisticsResponse>;
+  /** Triton's model repository extension (read-only). */
+  repositoryIndex(request: { repository_name?: string; ready?: boolean }, settings?: CallSettings): Promise<RepositoryIndexResponse>;
   close(): void;
 }
 
@@ -77,6 +102,8 @@ export function createInferenceClient(address: string, options: InferenceClientO
     serverMetadata: (s) => strip(call('ServerMetadata', {}, s)),
     modelMetadata: (m, s) => strip(call('ModelMetadata', m, s)),
     modelInfer: (r, s) => call('ModelInfer', r, s),
+    modelStatistics: (r, s) => strip(call('ModelStatistics', r, s)),
+    repositoryIndex: (r, s) => strip(call('RepositoryIndex', r, s)),
     close: () => client.close(),
   };
 }

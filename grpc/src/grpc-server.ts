@@ -19,6 +19,10 @@ import {
 } from './rest-translation.ts';
 import { inferenceService } from './service-definition.ts';
 import { TensorCodecError } from './tensor-codec.ts';
+import {
+  modelStatisticsCall, modelStatisticsReply, repositoryIndexCall, repositoryIndexReply,
+  type ModelStatisticsRequest, type RepositoryIndexRequest,
+} from './triton-extensions.ts';
 
 export type FetchHandler = (request: Request) => Response | Promise<Response>;
 
@@ -39,6 +43,13 @@ export interface GrpcServerOptions {
    * raw bytes pass through untouched). Default `json`.
    */
   tensorBody?: TensorBody;
+  /**
+   * Answer ModelStatistics and RepositoryIndex through the service's REST
+   * forms of Triton's statistics and model repository extensions. Leave it
+   * off (the calls answer UNIMPLEMENTED) for a service that does not serve
+   * them. Default false.
+   */
+  tritonExtensions?: boolean;
   /** Largest message received or sent, in bytes. Default 64 MiB. */
   maxMessageBytes?: number;
   logger?: GrpcServerLogger;
@@ -88,7 +99,7 @@ function errorMessage(answer: RestAnswer): string {
 
 /** Starts the gRPC server; resolves once it listens. */
 export async function startGrpcServer(options: GrpcServerOptions): Promise<GrpcServer> {
-  const { fetch, host, logger, tensorBody = 'json' } = options;
+  const { fetch, host, logger, tensorBody = 'json', tritonExtensions = false } = options;
   const maxBytes = options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
   const authority = host.includes(':') ? `[${host}]` : host;
   let origin = `http://${authority}`;
@@ -175,6 +186,13 @@ export async function startGrpcServer(options: GrpcServerOptions): Promise<GrpcS
     ServerMetadata: unary(() => ({ method: 'GET', path: '/v2' }), json(serverMetadataReply)),
     ModelMetadata: unary((r: ModelRef) => modelMetadataCall(r), json(modelMetadataReply)),
     ModelInfer: unary((r: ModelInferRequest) => modelInferCall(r, tensorBody), (answer) => json((body) => modelInferReply(body, answer.binary))(answer)),
+    // Without an implementation grpc-js answers UNIMPLEMENTED.
+    ...(tritonExtensions
+      ? {
+          ModelStatistics: unary((r: ModelStatisticsRequest) => modelStatisticsCall(r), json(modelStatisticsReply)),
+          RepositoryIndex: unary((r: RepositoryIndexRequest) => repositoryIndexCall(r), json(repositoryIndexReply)),
+        }
+      : {}),
   };
 
   const server = new Server({ 'grpc.max_receive_message_length': maxBytes, 'grpc.max_send_message_length': maxBytes });
