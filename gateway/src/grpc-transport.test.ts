@@ -173,6 +173,18 @@ describe('gateway gRPC transport', () => {
     });
   });
 
+  it('applies the body limit to the translated request: RESOURCE_EXHAUSTED with the HTTP message', async () => {
+    const small = await grpcGateway({ ...fleet({ v1: [workers[0]?.port ?? 0], v2: [workers[1]?.port ?? 0] }), gateway: { body_limit_bytes: 1024 } });
+    try {
+      const rows = Array.from({ length: 64 }, (_, i) => [i / 7, -i / 3]);
+      const error = await failure(small.client.modelInfer(classify(rows), { metadata: auth() }));
+      expect(error.code).toBe(GrpcStatus.RESOURCE_EXHAUSTED);
+      expect(error.details).toBe('request body exceeds 1024 bytes');
+    } finally {
+      await small.close();
+    }
+  });
+
   describe('access', () => {
     it('no credentials or a wrong key → UNAUTHENTICATED; a model outside the scopes → PERMISSION_DENIED; messages as HTTP', async () => {
       const path = '/v2/models/seed-classifier/infer';
