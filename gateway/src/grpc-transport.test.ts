@@ -373,6 +373,36 @@ describe('gateway gRPC transport', () => {
     });
   });
 
+  describe('shadow', () => {
+    it('copies a gRPC call to the shadow variant and answers from the primary', async () => {
+      let copied: (body: string) => void = () => undefined;
+      const received = new Promise<string>((resolve) => (copied = resolve));
+      const shadowWorker = createServer((req, res) => {
+        if (req.url === '/v2/health/ready') return void res.end('{"ready":true}');
+        let body = '';
+        req.on('data', (chunk: Buffer) => (body += chunk.toString()));
+        req.on('end', () => {
+          copied(body);
+          res.setHeader('content-type', 'application/json');
+          res.end('{"model_name":"seed-classifier","model_version":"2","outputs":[]}');
+        });
+      });
+      await new Promise<void>((r) => shadowWorker.listen(0, '127.0.0.1', () => r()));
+      const port = (shadowWorker.address() as AddressInfo).port;
+      const f = await grpcGateway(fleet({ v1: [workers[0]?.port ?? 0], v2: [port] }, { shadow: { variant: 'v2', percent: 100 } }));
+      try {
+        const reply = await f.client.modelInfer(classify([[0.5, 0.5]]), { metadata: { ...auth(), 'x-switchyard-variant': 'v1' } });
+        expect(reply.model_version).toBe('1');
+        expect(reply.metadata['x-switchyard-variant']).toBe('v1');
+        expect(JSON.parse(await received)).toMatchObject({ inputs: [{ name: 'features', datatype: 'FP32', shape: [1, 2], data: [0.5, 0.5] }] });
+      } finally {
+        await f.close();
+        shadowWorker.closeAllConnections();
+        shadowWorker.close();
+      }
+    });
+  });
+
   describe('what reaches the worker', () => {
     let upstream: Server;
     let seen: IncomingHttpHeaders[];
