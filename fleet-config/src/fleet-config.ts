@@ -8,6 +8,8 @@ import { z } from 'zod';
 
 const NAME = /^[a-z0-9][a-z0-9._-]*$/;
 const HEX_SHA256 = /^[0-9a-f]{64}$/;
+/** A local variant without `grpc_port` serves gRPC this far above its HTTP port. */
+export const GRPC_PORT_OFFSET = 1000;
 
 export const SIGNING_ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'] as const;
 
@@ -69,11 +71,21 @@ const VariantSchema = z
     replicas: z.number().int().min(1).max(64).default(1),
     /** Local fleet: port of the first replica; further replicas take the next ports. */
     port: z.number().int().min(1).max(65535).optional(),
+    /**
+     * Local fleet: gRPC port of the first replica; further replicas take the
+     * next ports. Only with `port`; default `port + 1000` (see `variantGrpcPorts`).
+     */
+    grpc_port: z.number().int().min(1).max(65535).optional(),
     /** Remote workers: one base URL per replica (instead of `port`). */
     upstreams: z.array(z.url()).min(1).optional(),
   })
   .strict()
-  .refine((v) => (v.port === undefined) !== (v.upstreams === undefined), { message: 'set exactly one of port and upstreams' });
+  .refine((v) => (v.port === undefined) !== (v.upstreams === undefined), { message: 'set exactly one of port and upstreams' })
+  .refine((v) => v.grpc_port === undefined || v.port !== undefined, { path: ['grpc_port'], message: 'grpc_port applies to local workers (with port), not to upstreams' })
+  .refine((v) => v.port === undefined || (v.grpc_port ?? v.port + GRPC_PORT_OFFSET) + v.replicas - 1 <= 65535, {
+    path: ['grpc_port'],
+    message: `the derived gRPC ports (port + ${GRPC_PORT_OFFSET}) pass 65535; set grpc_port`,
+  });
 
 const ModelSchema = z
   .object({
@@ -99,6 +111,11 @@ const GatewaySchema = z
   .object({
     port: z.number().int().min(0).max(65535).default(8080),
     host: z.string().min(1).default('127.0.0.1'),
+    /**
+     * Port of the gRPC endpoint (inference.GRPCInferenceService) on `host`, or
+     * none. Triton's clients expect 8001. `GRPC_PORT` in the environment overrides it.
+     */
+    grpc_port: z.number().int().min(0).max(65535).optional(),
     /** Larger request bodies get 413. Default 16 MiB. */
     body_limit_bytes: z.number().int().min(1024).default(16 * 1024 * 1024),
     connect_timeout_ms: z.number().int().min(1).default(1000),
@@ -202,12 +219,15 @@ export const FleetConfigSchema = z
     for (const [model, spec] of Object.entries(config.models)) {
       for (const variant of spec.variants) {
         if (variant.port === undefined) continue;
+        const grpcPorts = variantGrpcPorts(variant);
         for (let r = 0; r < variant.replicas; r++) {
-          const port = variant.port + r;
           const owner = `${model}/${variant.name}#${r}`;
-          const taken = ports.get(port);
-          if (taken) ctx.addIssue({ code: 'custom', path: ['models', model, 'variants'], message: `port ${port} of ${owner} is already used by ${taken}` });
-          ports.set(port, owner);
+          for (const [port, label] of [[variant.port + r, 'port'], [grpcPorts[r], 'gRPC port']] as const) {
+            if (port === undefined) continue;
+            const taken = ports.get(port);
+            if (taken) ctx.addIssue({ code: 'custom', path: ['models', model, 'variants'], message: `${label} ${port} of ${owner} is already used by ${taken}` });
+            ports.set(port, `${owner}${label === 'port' ? '' : ' (gRPC)'}`);
+          }
         }
       }
     }
@@ -220,6 +240,16 @@ export type ApiKeyConfig = FleetConfig['auth']['api_keys'][number];
 export type MeshConfig = z.infer<typeof MeshSchema>;
 export type JwtConfig = NonNullable<FleetConfig['auth']['jwt']>;
 export type RateLimitPolicyConfig = FleetConfig['rate_limits']['policies'][number];
+
+/**
+ * gRPC ports of a local variant's replicas: from `grpc_port`, else
+ * `port + GRPC_PORT_OFFSET`; none for remote upstreams.
+ */
+export function variantGrpcPorts(variant: Pick<VariantConfig, 'port' | 'grpc_port' | 'replicas'>): number[] {
+  if (variant.port === undefined) return [];
+  const first = variant.grpc_port ?? variant.port + GRPC_PORT_OFFSET;
+  return Array.from({ length: variant.replicas }, (_, r) => first + r);
+}
 
 /** Base URLs of a variant's replicas. */
 export function variantUpstreams(variant: VariantConfig, host = '127.0.0.1'): string[] {

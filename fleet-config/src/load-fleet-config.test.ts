@@ -1,7 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { variantUpstreams } from './fleet-config.ts';
+import { variantGrpcPorts, variantUpstreams } from './fleet-config.ts';
 import { FleetConfigError, loadFleetConfig, parseFleetConfig } from './load-fleet-config.ts';
 
 const EXAMPLE = fileURLToPath(new URL('../../switchyard.yaml', import.meta.url));
@@ -18,6 +18,23 @@ describe('fleet config', () => {
     expect(config.gateway.port).toBe(8080);
     const v1 = config.models['seed-classifier']?.variants[0];
     expect(v1 && variantUpstreams(v1)).toEqual(['http://127.0.0.1:9001', 'http://127.0.0.1:9002']);
+    expect(config.gateway.grpc_port).toBe(8001);
+    expect(v1 && variantGrpcPorts(v1)).toEqual([10001, 10002]);
+  });
+
+  it('derives local gRPC ports (port + 1000 unless grpc_port is set) and checks them for clashes', () => {
+    const derived = parseFleetConfig(minimal(), 'x.yaml');
+    expect(derived.gateway.grpc_port).toBeUndefined();
+    const a = derived.models.m?.variants[0];
+    expect(a && variantGrpcPorts(a)).toEqual([10500]);
+    const remote = { name: 'r', version: 1, weight: 100, upstreams: ['http://w:8000'], replicas: 1 };
+    expect(variantGrpcPorts(remote)).toEqual([]);
+    const clash = { m: { stable: 'a', variants: [{ name: 'a', version: 1, weight: 50, port: 9500, grpc_port: 9600, replicas: 2 }, { name: 'b', version: 2, weight: 50, port: 9601 }] } };
+    expect(() => parseFleetConfig({ ...minimal(), models: clash }, 'f.yaml')).toThrowError(/port 9601 of m\/b#0 is already used by m\/a#1 \(gRPC\)/);
+    const high = { m: { stable: 'a', variants: [{ name: 'a', version: 1, weight: 100, port: 65000 }] } };
+    expect(() => parseFleetConfig({ ...minimal(), models: high }, 'f.yaml')).toThrowError(/models\.m\.variants\.0\.grpc_port: the derived gRPC ports \(port \+ 1000\) pass 65535; set grpc_port/);
+    const upstream = { m: { stable: 'a', variants: [{ name: 'a', version: 1, weight: 100, upstreams: ['http://w:1'], grpc_port: 9000 }] } };
+    expect(() => parseFleetConfig({ ...minimal(), models: upstream }, 'f.yaml')).toThrowError(/grpc_port applies to local workers/);
   });
 
   it('reads the mesh section with its defaults, and refuses names Kubernetes would refuse', () => {

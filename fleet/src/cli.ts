@@ -12,6 +12,7 @@ import { existsSync, watch } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import type { FleetConfig } from '@switchyard/fleet-config/schema';
 import { loadFleetConfig } from '@switchyard/fleet-config/load';
+import { createInferenceClient } from '@switchyard/grpc/client';
 import { SAMPLE_MODELS, writeSampleRepository } from '@switchyard/model-worker/samples';
 import { desiredWorkers } from './desired-services.ts';
 import { mintDevKey } from './dev-key.ts';
@@ -48,7 +49,11 @@ try {
 const conflicts = await portConflicts([
   { port: config.gateway.port, host: config.gateway.host, owner: 'gateway' },
   { port: config.gateway.admin_port, host: config.gateway.admin_host, owner: 'admin API' },
-  ...desiredWorkers(config).map((w) => ({ port: w.port, host: '127.0.0.1', owner: `worker ${w.key}` })),
+  ...(config.gateway.grpc_port === undefined ? [] : [{ port: config.gateway.grpc_port, host: config.gateway.host, owner: 'gateway gRPC' }]),
+  ...desiredWorkers(config).flatMap((w) => [
+    { port: w.port, host: '127.0.0.1', owner: `worker ${w.key}` },
+    { port: w.grpcPort, host: '127.0.0.1', owner: `worker ${w.key} gRPC` },
+  ]),
 ]);
 if (conflicts.length > 0) {
   for (const conflict of conflicts) console.error(`switchyard: ${conflict}`);
@@ -121,6 +126,15 @@ try {
     }, 200);
   }).unref();
 
+  const grpcAddress = config.gateway.grpc_port === undefined ? undefined : `${config.gateway.host}:${config.gateway.grpc_port}`;
+  let grpcLine = 'off (set gateway.grpc_port)';
+  if (grpcAddress) {
+    const probe = createInferenceClient(grpcAddress);
+    const live = await probe.serverLive({ timeoutMs: 2000 }).then(() => true, () => false);
+    probe.close();
+    grpcLine = live ? `${grpcAddress}   (inference.GRPCInferenceService)` : `${grpcAddress} configured, but the gateway does not answer gRPC there`;
+  }
+
   const model = Object.hasOwn(config.models, 'seed-classifier') ? 'seed-classifier' : undefined;
   const example = model
     ? `curl -si ${gateway.url}/v2/models/${model}/infer \\
@@ -130,6 +144,7 @@ try {
   write(`
 Switchyard fleet is running.
   gateway:  ${gateway.url}
+  gRPC:     ${grpcLine}
   admin:    http://${config.gateway.admin_host}:${config.gateway.admin_port}   (npm run switchyard -- status)
   models:   ${Object.keys(config.models).join(', ')}
   dev key:  ${devKey.key}   (also in ${devKey.path}; valid until the fleet stops)

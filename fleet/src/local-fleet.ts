@@ -97,7 +97,7 @@ export class LocalFleet {
       start: () =>
         startWorkerProcess({
           model: spec.model, repository, versions: [spec.version], name: spec.key, port: spec.port,
-          env: { ...env, SWITCHYARD_VARIANT: spec.variant, SWITCHYARD_POOL: spec.pool }, onLine: (l) => onLine(spec.key, l),
+          env: { ...env, SWITCHYARD_VARIANT: spec.variant, SWITCHYARD_POOL: spec.pool, GRPC_PORT: String(spec.grpcPort) }, onLine: (l) => onLine(spec.key, l),
         }),
     });
     this.#workers.set(spec.key, { spec, supervisor });

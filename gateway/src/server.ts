@@ -24,6 +24,7 @@ const { loadFleetConfig } = await import('@switchyard/fleet-config/load');
 const { completeConfig } = await import('./config/complete-config.ts');
 const { createGateway } = await import('./create-gateway.ts');
 const { createGatewayHttpServer } = await import('./http/client-error.ts');
+const { startGrpcServer } = await import('@switchyard/grpc/server');
 const { randomUUID } = await import('node:crypto');
 const { hostname } = await import('node:os');
 
@@ -54,13 +55,26 @@ const [server, adminServer] = await Promise.all([
   serveFetch({ fetch: gateway.fetch, port: env.port ?? config.gateway.port, hostname: host, logger, listening: 'gateway listening', createServer: createGatewayHttpServer }),
   serveFetch({ fetch: gateway.admin.fetch, port: env.adminPort ?? config.gateway.admin_port, hostname: adminHost, logger, listening: 'admin API listening' }),
 ]);
+// gRPC (inference.GRPCInferenceService): every call runs through the same pipeline as HTTP.
+const grpcPort = env.grpcPort ?? config.gateway.grpc_port;
+const grpc = grpcPort === undefined
+  ? undefined
+  : await startGrpcServer({ fetch: gateway.fetch, port: grpcPort, host, logger }).catch((error: unknown) => {
+      logger.fatal({ err: error, port: grpcPort }, 'cannot listen (gRPC)');
+      process.exit(1);
+    });
+if (grpc) logger.info({ port: grpc.port }, 'gateway gRPC listening');
 await gateway.start();
 process.on('SIGHUP', () => void gateway.reload('SIGHUP'));
 installShutdown({
   logger,
   servers: [server, adminServer],
   timeoutMs: env.drainTimeoutMs,
-  drain: () => gateway.drain(),
+  drain: async () => {
+    const grpcClosed = grpc?.close(); // stops taking calls; the ones in flight finish
+    await gateway.drain();
+    await grpcClosed;
+  },
   close: async () => {
     await gateway.close();
     await telemetry.shutdown();

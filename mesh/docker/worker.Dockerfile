@@ -9,13 +9,14 @@ FROM docker.io/library/node:20.19-bookworm-slim AS build
 WORKDIR /app
 COPY . .
 RUN --mount=type=secret,id=npm-ca NODE_EXTRA_CA_CERTS=/run/secrets/npm-ca npm ci --ignore-scripts --no-audit --no-fund \
- && npx tsc -p observability/tsconfig.build.json && npx tsc -p model-workers/tsconfig.build.json
+ && npx tsc -p observability/tsconfig.build.json && npx tsc -p grpc/tsconfig.build.json && npx tsc -p model-workers/tsconfig.build.json
 
 FROM docker.io/library/node:20.19-bookworm-slim AS deps
 WORKDIR /app
 COPY package.json package-lock.json .npmrc ./
 COPY observability/package.json observability/
 COPY fleet-config/package.json fleet-config/
+COPY grpc/package.json grpc/
 COPY model-workers/package.json model-workers/
 COPY gateway/package.json gateway/
 COPY fleet/package.json fleet/
@@ -40,6 +41,10 @@ COPY observability/package.json ./observability/
 COPY --from=build /app/observability/dist ./observability/dist
 COPY model-workers/package.json ./model-workers/
 COPY --from=build /app/model-workers/dist ./model-workers/dist
+# The gRPC transport, compiled, and its .proto files (found relative to the module at run time).
+COPY grpc/package.json ./grpc/
+COPY --from=build /app/grpc/dist ./grpc/dist
+COPY grpc/proto ./grpc/proto
 USER 10001:10001
 EXPOSE 8000
 CMD ["node", "--conditions=switchyard-dist", "--import", "@switchyard/observability/register", "model-workers/dist/server.js"]

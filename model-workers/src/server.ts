@@ -32,6 +32,7 @@ const telemetry = startTelemetry({
 const { createLogger } = await import('@switchyard/observability/logger');
 const { installShutdown, serveFetch } = await import('@switchyard/observability/node-service');
 const { createWorker } = await import('./create-worker.ts');
+const { startGrpcServer } = await import('@switchyard/grpc/server');
 
 const logger = createLogger({ service: 'switchyard-model-worker', level: env.logLevel });
 const worker = createWorker({
@@ -44,11 +45,23 @@ const worker = createWorker({
   spanCounts: () => telemetry.spanCounts(),
 });
 const server = await serveFetch({ fetch: worker.app.fetch, port: env.port, hostname: env.host, logger, listening: 'worker listening' });
+// gRPC (inference.GRPCInferenceService) runs every call through the same app.
+const grpc = env.grpcPort === undefined
+  ? undefined
+  : await startGrpcServer({ fetch: worker.app.fetch, port: env.grpcPort, host: env.host, logger }).catch((error: unknown) => {
+      logger.fatal({ err: error, port: env.grpcPort }, 'cannot listen (gRPC)');
+      process.exit(1);
+    });
+if (grpc) logger.info({ port: grpc.port }, 'worker gRPC listening');
 installShutdown({
   logger,
   servers: [server],
   timeoutMs: env.drainTimeoutMs,
-  drain: () => worker.drain(),
+  drain: async () => {
+    const grpcClosed = grpc?.close(); // stops taking calls; the ones in flight finish with the drain
+    await worker.drain();
+    await grpcClosed;
+  },
   close: async () => {
     await worker.close();
     await telemetry.shutdown();

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 /**
  * `npm run bench [-- --only=worker|gateway]`: Switchyard's benchmarks.
+ * gRPC (`--only=grpc`): HTTP JSON vs gRPC through one gateway process.
  * Worker: on wide-mlp, raw in-process session.run at batch 1 and 32, and
  * the worker over HTTP with batching off and on at concurrency 1, 16 and 64;
  * on seed-classifier, worker latency at concurrency 1. Gateway: direct vs
@@ -14,6 +15,7 @@ import { parseArgs } from 'node:util';
 import { hasSampleModels, writeSampleRepository } from '@switchyard/model-worker/samples';
 import { benchFlags, type FlagRow } from './flags-bench.ts';
 import { benchGateway, type GatewayRow } from './gateway-bench.ts';
+import { benchGrpc, type GrpcRow } from './grpc-bench.ts';
 import { benchTracing, type TracingRow } from './tracing-bench.ts';
 import { benchTransports, type TransportRow } from './transport-bench.ts';
 import { benchWorker, type WorkerRow } from './worker-bench.ts';
@@ -23,9 +25,9 @@ const repository = resolve(process.env.SWITCHYARD_MODEL_REPOSITORY ?? join(ROOT,
 const durationS = Number(process.env.BENCH_DURATION_S ?? 5);
 const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const { values } = parseArgs({ options: { only: { type: 'string' } } });
-const sections = values.only ? [values.only] : ['worker', 'gateway', 'transports', 'flags', 'tracing'];
+const sections = values.only ? [values.only] : ['worker', 'gateway', 'transports', 'grpc', 'flags', 'tracing'];
 
-type AnyRow = WorkerRow | GatewayRow | FlagRow | TracingRow | TransportRow;
+type AnyRow = WorkerRow | GatewayRow | FlagRow | TracingRow | TransportRow | GrpcRow;
 type Row = AnyRow & { section: string };
 const rows: Row[] = [];
 const record = (section: string) => (row: AnyRow): void => {
@@ -49,6 +51,10 @@ if (sections.includes('gateway')) {
 if (sections.includes('transports')) {
   console.log('image-stats through the gateway at 32 clients: HTTP JSON vs HTTP binary tensors');
   await benchTransports(repository, durationS, record('transports'));
+}
+if (sections.includes('grpc')) {
+  console.log('transports: HTTP JSON vs gRPC through one gateway process (seed-classifier, 64 rows per request)');
+  await benchGrpc(repository, durationS, record('grpc'));
 }
 
 if (sections.includes('flags')) {
@@ -76,6 +82,10 @@ if (sections.includes('gateway')) {
 }
 if (sections.includes('transports')) {
   ratios.httpBinaryVsJsonRowsPerSecond = (find('transports', 'HTTP binary tensors', 32)?.rowsPerSecond ?? NaN) / (find('transports', 'HTTP JSON', 32)?.rowsPerSecond ?? NaN);
+}
+if (sections.includes('grpc')) {
+  const grpc = rows.find((r) => r.section === 'grpc' && r.scenario.startsWith('gateway gRPC'))?.rowsPerSecond ?? NaN;
+  ratios.grpcVsHttpJsonThroughGateway = grpc / (rows.find((r) => r.section === 'grpc' && r.scenario.startsWith('gateway HTTP JSON'))?.rowsPerSecond ?? NaN);
 }
 if (sections.includes('tracing')) {
   const off = find('tracing', 'tracing off', 32)?.rowsPerSecond ?? NaN;
@@ -108,6 +118,7 @@ const targets: Record<string, string> = {
   flagPropagationP99Ms: ' ms (target ≤ 100 ms)',
   flagEvaluationMicros: ' µs',
   httpBinaryVsJsonRowsPerSecond: '× (image-stats via gateway @32, target ≥ 3×)',
+  grpcVsHttpJsonThroughGateway: '× (gRPC rows/s ÷ HTTP JSON rows/s; the target compares gRPC with HTTP binary: see httpBinaryVsJsonRowsPerSecond)',
   tracingOn100VsOff: '× (gateway throughput, tracing on 100% ÷ off)',
   tracingOn10VsOff: '× (gateway throughput, tracing on 10% ÷ off)',
 };

@@ -9,6 +9,8 @@ const GatewayEnvSchema = z.object({
   SWITCHYARD_REDIS_PREFIX: z.string().default('switchyard:'),
   PORT: z.coerce.number().int().min(0).max(65535).optional(),
   ADMIN_PORT: z.coerce.number().int().min(0).max(65535).optional(),
+  /** Overrides `gateway.grpc_port` of the fleet file. */
+  GRPC_PORT: z.coerce.number().int().min(0).max(65535).optional(),
   HOST: z.string().min(1).optional(),
   LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
   SWITCHYARD_DRAIN_TIMEOUT_MS: z.coerce.number().int().min(0).default(30_000),
@@ -24,6 +26,7 @@ export interface GatewayEnv {
   redisPrefix: string;
   port?: number;
   adminPort?: number;
+  grpcPort?: number;
   host?: string;
   logLevel: string;
   drainTimeoutMs: number;
@@ -45,6 +48,7 @@ export function readGatewayEnv(env: NodeJS.ProcessEnv): GatewayEnv {
     ...(e.REDIS_URL ? { redisUrl: e.REDIS_URL } : {}),
     ...(e.PORT !== undefined ? { port: e.PORT } : {}),
     ...(e.ADMIN_PORT !== undefined ? { adminPort: e.ADMIN_PORT } : {}),
+    ...(e.GRPC_PORT !== undefined ? { grpcPort: e.GRPC_PORT } : {}),
     ...(e.HOST ? { host: e.HOST } : {}),
     ...(e.SWITCHYARD_DEV_KEY_SHA256 ? { devKeySha256: e.SWITCHYARD_DEV_KEY_SHA256 } : {}),
     ...(e.SWITCHYARD_API_KEYS_FILE ? { apiKeysFile: resolve(e.SWITCHYARD_API_KEYS_FILE) } : {}),

@@ -11,6 +11,8 @@ const WorkerEnvSchema = z.object({
     .optional(),
   PORT: z.coerce.number().int().min(0).max(65535).default(8000),
   HOST: z.string().min(1).default('0.0.0.0'),
+  /** Port of the gRPC endpoint (inference.GRPCInferenceService), on HOST; unset: no gRPC endpoint. */
+  GRPC_PORT: z.coerce.number().int().min(0).max(65535).optional(),
   SWITCHYARD_MAX_BODY_BYTES: z.coerce.number().int().min(1024).default(16 * 1024 * 1024),
   SWITCHYARD_DRAIN_TIMEOUT_MS: z.coerce.number().int().min(0).default(30_000),
   /** Where this worker sits in the fleet, for telemetry resource attributes. */
@@ -26,6 +28,8 @@ export interface WorkerEnv {
   versions?: number[];
   port: number;
   host: string;
+  /** Where the gRPC transport listens (same host); undefined: it does not. */
+  grpcPort?: number;
   maxBodyBytes: number;
   drainTimeoutMs: number;
   logLevel: string;
@@ -46,6 +50,7 @@ export function readWorkerEnv(env: NodeJS.ProcessEnv): WorkerEnv {
     ...(e.SWITCHYARD_MODEL_VERSIONS ? { versions: e.SWITCHYARD_MODEL_VERSIONS.split(',').map((v) => Number(v.trim())) } : {}),
     port: e.PORT,
     host: e.HOST,
+    ...(e.GRPC_PORT === undefined ? {} : { grpcPort: e.GRPC_PORT }),
     maxBodyBytes: e.SWITCHYARD_MAX_BODY_BYTES,
     drainTimeoutMs: e.SWITCHYARD_DRAIN_TIMEOUT_MS,
     logLevel: e.LOG_LEVEL,

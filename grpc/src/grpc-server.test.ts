@@ -1,0 +1,95 @@
+import { Client, credentials, Metadata } from '@grpc/grpc-js';
+import { describe, expect, it } from 'vitest';
+import { createInferenceClient, GrpcStatus, type ServiceError } from './grpc-client.ts';
+import { startGrpcServer, type FetchHandler } from './grpc-server.ts';
+
+/** A fetch handler that holds each request until released, recording what it saw. */
+function heldService() {
+  const seen: Request[] = [];
+  const releases: Array<() => void> = [];
+  let arrived: () => void = () => undefined;
+  const next = () => new Promise<void>((resolve) => (arrived = resolve));
+  const fetch: FetchHandler = async (request) => {
+    seen.push(request);
+    arrived();
+    await new Promise<void>((resolve) => releases.push(resolve));
+    return Response.json({ live: true });
+  };
+  return { seen, releases, fetch, next };
+}
+
+describe('gRPC server', () => {
+  it('finishes a call in flight when closed, then refuses new ones', async () => {
+    const service = heldService();
+    const server = await startGrpcServer({ fetch: service.fetch, port: 0, host: '127.0.0.1' });
+    const client = createInferenceClient(`127.0.0.1:${server.port}`);
+    const arrived = service.next();
+    const call = client.serverLive();
+    await arrived;
+    const closed = server.close();
+    service.releases.shift()?.();
+    expect(await call).toEqual({ live: true });
+    await closed;
+    const refused = await client.serverLive({ timeoutMs: 2000 }).catch((error: ServiceError) => error);
+    expect((refused as ServiceError).code).toBe(GrpcStatus.UNAVAILABLE);
+    client.close();
+  });
+
+  it('aborts the request signal when the client cancels (deadline passed)', async () => {
+    const service = heldService();
+    const server = await startGrpcServer({ fetch: service.fetch, port: 0, host: '127.0.0.1' });
+    const client = createInferenceClient(`127.0.0.1:${server.port}`);
+    try {
+      const arrived = service.next();
+      const call = client.serverLive({ timeoutMs: 300 }).catch((error: ServiceError) => error);
+      await arrived;
+      const request = service.seen[0];
+      const aborted = new Promise<boolean>((resolve) => request?.signal.addEventListener('abort', () => resolve(true)));
+      expect(((await call) as ServiceError).code).toBe(GrpcStatus.DEADLINE_EXCEEDED);
+      expect(await aborted).toBe(true);
+    } finally {
+      for (const release of service.releases) release();
+      client.close();
+      server.forceClose();
+    }
+  });
+
+  it('passes caller metadata as headers, but not transport, grpc- or binary keys', async () => {
+    const service = heldService();
+    const server = await startGrpcServer({ fetch: service.fetch, port: 0, host: '127.0.0.1' });
+    const client = createInferenceClient(`127.0.0.1:${server.port}`);
+    try {
+      const arrived = service.next();
+      const call = client.serverReady({ metadata: { authorization: 'Bearer k', 'x-switchyard-user': 'u1', traceparent: '00-ab-cd-01', 'content-encoding': 'gzip' } });
+      await arrived;
+      service.releases.shift()?.();
+      await call;
+      const headers = Object.fromEntries(service.seen[0]?.headers ?? []);
+      expect(headers).toMatchObject({ authorization: 'Bearer k', 'x-switchyard-user': 'u1', traceparent: '00-ab-cd-01' });
+      expect(Object.keys(headers).filter((k) => k.startsWith('grpc-') || ['te', 'content-type', 'content-encoding', 'user-agent'].includes(k))).toEqual([]);
+      expect(service.seen[0]?.url).toBe(`http://127.0.0.1:${server.port}/v2/health/ready`);
+    } finally {
+      client.close();
+      await server.close();
+    }
+  });
+
+  it('answers INTERNAL without details when the service itself throws, and UNIMPLEMENTED for calls it does not declare', async () => {
+    const server = await startGrpcServer({ fetch: () => Promise.reject(new Error('boom: secret detail')), port: 0, host: '127.0.0.1', logger: { error: () => undefined } });
+    const client = createInferenceClient(`127.0.0.1:${server.port}`);
+    try {
+      const error = (await client.serverMetadata().catch((e: ServiceError) => e)) as ServiceError;
+      expect(error.code).toBe(GrpcStatus.INTERNAL);
+      expect(error.details).toBe('internal error');
+      const raw = new Client(`127.0.0.1:${server.port}`, credentials.createInsecure());
+      const unimplemented = await new Promise<ServiceError | null>((resolve) => {
+        raw.makeUnaryRequest('/inference.GRPCInferenceService/RepositoryIndex', () => Buffer.alloc(0), (b: Buffer) => b, {}, new Metadata(), (e) => resolve(e));
+      });
+      raw.close();
+      expect(unimplemented?.code).toBe(GrpcStatus.UNIMPLEMENTED);
+    } finally {
+      client.close();
+      await server.close();
+    }
+  });
+});

@@ -1,0 +1,216 @@
+/**
+ * The gRPC transport of a Switchyard service: `inference.GRPCInferenceService`
+ * on its own port, where every call becomes the equivalent v2 REST request
+ * (call metadata as headers: `authorization`, the user header,
+ * `traceparent`, …) and runs through the service's own fetch handler — the
+ * worker's app or the gateway's whole plugin pipeline — so both transports
+ * share every decision. The REST answer comes back as the gRPC reply, or as
+ * a status code carrying the REST error message.
+ */
+import {
+  type Metadata, Server, ServerCredentials, status as GrpcStatus,
+  type sendUnaryData, type ServerUnaryCall, type UntypedServiceImplementation,
+} from '@grpc/grpc-js';
+import { failureOf, responseMetadata } from './grpc-status.ts';
+import type { ModelInferRequest, ModelRef } from './messages.ts';
+import {
+  INFERENCE_HEADER_LENGTH, modelInferCall, modelInferReply, modelMetadataCall, modelMetadataReply, modelReadyCall, parseRestBody, serverMetadataReply,
+  type RestCall, type TensorBody,
+} from './rest-translation.ts';
+import { inferenceService } from './service-definition.ts';
+import { TensorCodecError } from './tensor-codec.ts';
+import {
+  modelStatisticsCall, modelStatisticsReply, repositoryIndexCall, repositoryIndexReply,
+  type ModelStatisticsRequest, type RepositoryIndexRequest,
+} from './triton-extensions.ts';
+
+export type FetchHandler = (request: Request) => Response | Promise<Response>;
+
+/** What the transport logs: faults of its own, never payloads. */
+export interface GrpcServerLogger {
+  error(fields: Record<string, unknown>, message: string): void;
+}
+
+export interface GrpcServerOptions {
+  /** The service's fetch handler (the same one its HTTP server runs). */
+  fetch: FetchHandler;
+  /** 0 picks a free port. */
+  port: number;
+  host: string;
+  /**
+   * How ModelInfer tensors reach the service: `json` (`data` arrays; what
+   * every v2 server reads) or `binary` (Triton's binary tensor extension;
+   * raw bytes pass through untouched). Default `json`.
+   */
+  tensorBody?: TensorBody;
+  /**
+   * Answer ModelStatistics and RepositoryIndex through the service's REST
+   * forms of Triton's statistics and model repository extensions. Leave it
+   * off (the calls answer UNIMPLEMENTED) for a service that does not serve
+   * them. Default false.
+   */
+  tritonExtensions?: boolean;
+  /** Largest message received or sent, in bytes. Default 64 MiB. */
+  maxMessageBytes?: number;
+  logger?: GrpcServerLogger;
+}
+
+export interface GrpcServer {
+  /** The port actually bound. */
+  port: number;
+  /** Stops taking calls and resolves once calls in flight have finished. */
+  close(): Promise<void>;
+  /** Cancels calls in flight and stops at once. */
+  forceClose(): void;
+}
+
+const DEFAULT_MAX_MESSAGE_BYTES = 64 * 1024 * 1024;
+
+/** Metadata that describes the HTTP/2 exchange itself rather than the caller. */
+const TRANSPORT_KEYS = new Set(['content-type', 'content-length', 'content-encoding', 'te', 'host', 'connection', 'user-agent', 'accept-encoding', 'transfer-encoding', 'keep-alive']);
+
+function requestHeaders(metadata: Metadata, rest: RestCall): Headers {
+  const headers = new Headers();
+  for (const [key, value] of Object.entries(metadata.getMap())) {
+    if (typeof value !== 'string' || TRANSPORT_KEYS.has(key) || key === INFERENCE_HEADER_LENGTH || key.startsWith('grpc-') || key.startsWith(':') || key.endsWith('-bin')) continue;
+    headers.append(key, value);
+  }
+  if (rest.body !== undefined) headers.set('content-type', 'application/json');
+  for (const [key, value] of Object.entries(rest.headers ?? {})) headers.set(key, value);
+  return headers;
+}
+
+const utf8 = new TextDecoder();
+
+interface RestAnswer {
+  status: number;
+  headers: Headers;
+  json: unknown;
+  /** The bytes after the JSON header of a binary-extension answer. */
+  binary?: Uint8Array;
+}
+
+type Reply<T> = { value: T } | { failure: { code: GrpcStatus; details: string; metadata: Metadata } };
+
+function errorMessage(answer: RestAnswer): string {
+  const error = (answer.json as { error?: unknown } | undefined)?.error;
+  return typeof error === 'string' ? error : `request failed with HTTP ${answer.status}`;
+}
+
+/** Starts the gRPC server; resolves once it listens. */
+export async function startGrpcServer(options: GrpcServerOptions): Promise<GrpcServer> {
+  const { fetch, host, logger, tensorBody = 'json', tritonExtensions = false } = options;
+  const maxBytes = options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
+  const authority = host.includes(':') ? `[${host}]` : host;
+  let origin = `http://${authority}`;
+
+  async function runRest(call: ServerUnaryCall<unknown, unknown>, rest: RestCall): Promise<RestAnswer> {
+    const controller = new AbortController();
+    const abort = () => controller.abort();
+    call.once('cancelled', abort);
+    try {
+      const request = new Request(`${origin}${rest.path}`, {
+        method: rest.method,
+        headers: requestHeaders(call.metadata, rest),
+        ...(rest.body === undefined ? {} : { body: rest.body }),
+        signal: controller.signal,
+      });
+      const response = await fetch(request);
+      // Read status and headers before the body: @hono/node-server's lightweight Response
+      // rebuilds itself from its constructor arguments when the body is read, dropping
+      // headers that plugins set afterwards (x-request-id, x-switchyard-variant, RateLimit).
+      const { status } = response;
+      const headers = new Headers(response.headers);
+      const bytes = new Uint8Array(await response.arrayBuffer());
+      const headerLength = Number(headers.get(INFERENCE_HEADER_LENGTH) ?? NaN);
+      const binary = Number.isSafeInteger(headerLength) && headerLength >= 0 && headerLength <= bytes.byteLength;
+      let json: unknown;
+      try {
+        json = parseRestBody(utf8.decode(binary ? bytes.subarray(0, headerLength) : bytes));
+      } catch {
+        json = undefined; // errorMessage() then names the HTTP status
+      }
+      return { status, headers, json, ...(binary ? { binary: bytes.subarray(headerLength) } : {}) };
+    } finally {
+      call.removeListener('cancelled', abort);
+    }
+  }
+
+  /** Runs one unary call: translate, call the service, translate back; every failure is a status. */
+  function unary<Req, Res>(translate: (request: Req) => RestCall, reply: (answer: RestAnswer) => Reply<Res>) {
+    return function handle(call: ServerUnaryCall<Req, Res>, callback: sendUnaryData<Res>): void {
+      let rest: RestCall;
+      try {
+        rest = translate(call.request);
+      } catch (error) {
+        if (error instanceof TensorCodecError) return callback({ code: GrpcStatus.INVALID_ARGUMENT, details: error.message });
+        logger?.error({ err: error }, 'gRPC request could not be translated');
+        return callback({ code: GrpcStatus.INTERNAL, details: 'internal error' });
+      }
+      runRest(call as ServerUnaryCall<unknown, unknown>, rest).then(
+        (answer) => {
+          let result: Reply<Res>;
+          try {
+            result = reply(answer);
+          } catch (error) {
+            logger?.error({ err: error, path: rest.path }, 'the service answered in a form the gRPC transport cannot read');
+            return callback({ code: GrpcStatus.INTERNAL, details: 'internal error' });
+          }
+          if ('failure' in result) return callback(result.failure);
+          call.sendMetadata(responseMetadata(answer.headers));
+          callback(null, result.value);
+        },
+        (error: unknown) => {
+          if (call.cancelled) return; // the client left; nobody hears the answer
+          logger?.error({ err: error, path: rest.path }, 'gRPC call failed inside the service');
+          callback({ code: GrpcStatus.INTERNAL, details: 'internal error' });
+        },
+      );
+    };
+  }
+
+  const json = <Res>(build: (json: unknown) => Res) => (answer: RestAnswer): Reply<Res> =>
+    answer.status >= 200 && answer.status < 300
+      ? { value: build(answer.json) }
+      : { failure: failureOf(answer.status, errorMessage(answer), answer.headers) };
+  /** Health answers: 503 means "no", not an error. */
+  const flag = <Res>(build: (ok: boolean) => Res) => (answer: RestAnswer): Reply<Res> =>
+    answer.status === 200 || answer.status === 503
+      ? { value: build(answer.status === 200) }
+      : { failure: failureOf(answer.status, errorMessage(answer), answer.headers) };
+
+  const implementation: UntypedServiceImplementation = {
+    ServerLive: unary(() => ({ method: 'GET', path: '/v2/health/live' }), flag((live) => ({ live }))),
+    ServerReady: unary(() => ({ method: 'GET', path: '/v2/health/ready' }), flag((ready) => ({ ready }))),
+    ModelReady: unary((r: ModelRef) => modelReadyCall(r), flag((ready) => ({ ready }))),
+    ServerMetadata: unary(() => ({ method: 'GET', path: '/v2' }), json(serverMetadataReply)),
+    ModelMetadata: unary((r: ModelRef) => modelMetadataCall(r), json(modelMetadataReply)),
+    ModelInfer: unary((r: ModelInferRequest) => modelInferCall(r, tensorBody), (answer) => json((body) => modelInferReply(body, answer.binary))(answer)),
+    // Without an implementation grpc-js answers UNIMPLEMENTED.
+    ...(tritonExtensions
+      ? {
+          ModelStatistics: unary((r: ModelStatisticsRequest) => modelStatisticsCall(r), json(modelStatisticsReply)),
+          RepositoryIndex: unary((r: RepositoryIndexRequest) => repositoryIndexCall(r), json(repositoryIndexReply)),
+        }
+      : {}),
+  };
+
+  const server = new Server({ 'grpc.max_receive_message_length': maxBytes, 'grpc.max_send_message_length': maxBytes });
+  server.addService(inferenceService().definition, implementation);
+  const port = await new Promise<number>((resolve, reject) => {
+    server.bindAsync(`${authority}:${options.port}`, ServerCredentials.createInsecure(), (error, bound) => (error ? reject(error) : resolve(bound)));
+  });
+  origin = `http://${authority}:${port}`;
+
+  let closing: Promise<void> | undefined;
+  return {
+    port,
+    close() {
+      closing ??= new Promise<void>((resolve) => server.tryShutdown(() => resolve()));
+      return closing;
+    },
+    forceClose() {
+      server.forceShutdown();
+    },
+  };
+}
