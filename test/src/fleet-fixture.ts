@@ -1,14 +1,16 @@
 /**
  * A real fleet for end-to-end tests: worker processes for the sample
- * classifier, a fleet config pointing at them, and gateways started as
- * processes from that config.
+ * classifier (and optionally the every-datatype echo model), a fleet config
+ * pointing at them, and gateways started as processes from that config, on
+ * Node or on Deno.
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort, startGatewayProcess, startWorkerProcess, type ServiceProcess, type WorkerProcess } from '@switchyard/fleet/worker-process';
+import { freePort, startGatewayProcess, startWorkerProcess, type ServiceProcess, type ServiceRuntime, type WorkerProcess } from '@switchyard/fleet/worker-process';
 import { writeSampleRepository } from '@switchyard/model-worker/samples';
+import { writeTypedEcho } from '@switchyard/model-worker/testing/fixture-models';
 import { Redis } from 'ioredis';
 import { stringify } from 'yaml';
 
@@ -34,7 +36,7 @@ export interface Fleet {
   dir: string;
   repository: string;
   configPath: string;
-  workers: { v1: WorkerProcess[]; v2: WorkerProcess[] };
+  workers: { v1: WorkerProcess[]; v2: WorkerProcess[]; echo: WorkerProcess[] };
   startGateway(env?: Record<string, string>): Promise<Gateway>;
   writeConfig(overrides?: FleetOverrides): Promise<void>;
   close(): Promise<void>;
@@ -54,14 +56,27 @@ export async function deleteKeys(url: string, prefix: string): Promise<void> {
   }
 }
 
-export async function startFleet(options: { v1Replicas?: number; policies?: unknown[]; workerEnv?: Record<string, string> } = {}): Promise<Fleet> {
+export interface FleetOptions {
+  v1Replicas?: number;
+  policies?: unknown[];
+  workerEnv?: Record<string, string>;
+  /** What the workers and gateways run on. Default `node`. */
+  runtime?: ServiceRuntime;
+  /** Also serve `typed-echo` (every datatype, one replica, variant `e1`). */
+  typedEcho?: boolean;
+}
+
+export async function startFleet(options: FleetOptions = {}): Promise<Fleet> {
   const dir = await mkdtemp(join(tmpdir(), 'switchyard-fleet-'));
   const repository = join(dir, 'models');
   await writeSampleRepository(repository, { models: ['seed-classifier'] });
+  if (options.typedEcho) await writeTypedEcho(repository);
   const env = { LOG_LEVEL: 'warn', ...options.workerEnv };
-  const [v1, v2] = await Promise.all([
-    Promise.all(Array.from({ length: options.v1Replicas ?? 2 }, (_, i) => startWorkerProcess({ model: 'seed-classifier', repository, versions: [1], name: `v1#${i}`, env }))),
-    Promise.all([startWorkerProcess({ model: 'seed-classifier', repository, versions: [2], name: 'v2#0', env })]),
+  const runtime = options.runtime ?? 'node';
+  const [v1, v2, echo] = await Promise.all([
+    Promise.all(Array.from({ length: options.v1Replicas ?? 2 }, (_, i) => startWorkerProcess({ model: 'seed-classifier', repository, versions: [1], name: `v1#${i}`, env, runtime }))),
+    Promise.all([startWorkerProcess({ model: 'seed-classifier', repository, versions: [2], name: 'v2#0', env, runtime })]),
+    Promise.all(options.typedEcho ? [startWorkerProcess({ model: 'typed-echo', repository, name: 'e1#0', env, runtime })] : []),
   ]);
   const configPath = join(dir, 'switchyard.yaml');
   const gateways: Gateway[] = [];
@@ -88,6 +103,7 @@ export async function startFleet(options: { v1Replicas?: number; policies?: unkn
           ],
           ...(overrides.shadowPercent ? { shadow: { variant: 'v2', percent: overrides.shadowPercent } } : {}),
         },
+        ...(echo.length > 0 ? { 'typed-echo': { stable: 'e1', variants: [{ name: 'e1', version: 1, weight: 100, replicas: echo.length, upstreams: echo.map((w) => w.url) }] } } : {}),
       },
     };
     await writeFile(configPath, stringify(config));
@@ -98,10 +114,10 @@ export async function startFleet(options: { v1Replicas?: number; policies?: unkn
     dir,
     repository,
     configPath,
-    workers: { v1, v2 },
+    workers: { v1, v2, echo },
     async startGateway(extraEnv = {}) {
       const adminPort = await freePort();
-      const process = await startGatewayProcess({ configPath, env: { LOG_LEVEL: 'warn', SWITCHYARD_REDIS_PREFIX: redisPrefix, ADMIN_PORT: String(adminPort), ...extraEnv } });
+      const process = await startGatewayProcess({ configPath, runtime, env: { LOG_LEVEL: 'warn', SWITCHYARD_REDIS_PREFIX: redisPrefix, ADMIN_PORT: String(adminPort), ...extraEnv } });
       const gateway = Object.assign(process, { adminUrl: `http://127.0.0.1:${adminPort}` });
       gateways.push(gateway);
       return gateway;
@@ -109,7 +125,7 @@ export async function startFleet(options: { v1Replicas?: number; policies?: unkn
     writeConfig,
     async close() {
       await Promise.all(gateways.map((g) => g.stop()));
-      await Promise.all([...v1, ...v2].map((w) => w.stop()));
+      await Promise.all([...v1, ...v2, ...echo].map((w) => w.stop()));
       await rm(dir, { recursive: true, force: true });
       await deleteKeys(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', redisPrefix);
     },
