@@ -57,7 +57,7 @@ describe('the fleet on Deno (deno run -A)', () => {
   });
   afterAll(async () => fleet?.close());
 
-  it('runs the workers and the gateway as Deno processes', async () => {
+  it('runs the workers and the gateway as Deno processes', () => {
     for (const service of [gateway, ...fleet.workers.v1, ...fleet.workers.v2, ...fleet.workers.echo]) {
       expect(service.child.spawnfile).toMatch(/deno$/);
       expect(service.child.spawnargs.slice(1, 3)).toEqual(['run', '-A']);
