@@ -144,6 +144,7 @@ Switchyard fleet is running.
   models:   ${Object.keys(config.models).join(', ')}
   dev key:  ${devKey.key}   (also in ${devKey.path}; valid until the fleet stops)
   redis:    ${process.env.REDIS_URL ?? 'none (flags and rate limits are in-process)'}
+  runtime:  ${runtime === 'deno' ? 'deno (deno run -A; SWITCHYARD_RUNTIME=deno)' : 'node'}
 
 Try:
   ${example}
