@@ -4,13 +4,15 @@
  * service process, with Redis for flags and limits. A named subset of the
  * e2e suite: inference of every datatype (FP16 and BYTES included), auth,
  * rate limits, sticky routing, a flag change through the admin API, shadow
- * copies, fallback when a worker dies, and the SIGTERM drain.
+ * copies, fallback when a worker dies, the SIGTERM drain, and one trace
+ * across gateway and worker.
  */
 import { Redis } from 'ioredis';
 import { Agent, request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually } from '../src/eventually.ts';
 import { admin, FLEET_KEY, inferRequest, startFleet, type Fleet, type Gateway } from '../src/fleet-fixture.ts';
+import { startOtlpReceiver, type OtlpReceiver, type ReceivedSpan } from '../src/otlp-receiver.ts';
 
 const SHARED_REDIS = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const LIMITED_KEY = 'sy_e2e_deno_no_override_scope';
@@ -197,5 +199,42 @@ describe('the fleet on Deno (deno run -A)', () => {
     expect(answered.slice(firstClose).map((o) => o.connection ?? 'keep-alive')).toEqual(answered.slice(firstClose).map(() => 'close'));
     // The workers drain too: SIGTERM, exit 0.
     expect(await fleet.workers.echo[0]?.stop()).toBe(0);
+  });
+});
+
+describe('traces on Deno (OTLP/HTTP JSON)', () => {
+  const SERVER = 2;
+  let receiver: OtlpReceiver;
+  let fleet: Fleet;
+  let gateway: Gateway;
+  beforeAll(async () => {
+    receiver = await startOtlpReceiver();
+    const otel = { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json', OTEL_BSP_SCHEDULE_DELAY: '100' };
+    fleet = await startFleet({ runtime: 'deno', v1Replicas: 1, workerEnv: otel });
+    gateway = await fleet.startGateway(otel);
+  });
+  afterAll(async () => {
+    await fleet?.close();
+    await receiver?.close();
+  });
+
+  it("continues the caller's trace through the gateway into the worker's session.run", async () => {
+    const traceId = 'de'.repeat(16);
+    const res = await inferRequest(gateway.url, { traceparent: `00-${traceId}-${'ad'.repeat(8)}-01`, 'x-switchyard-variant': 'v1' });
+    expect(res.status).toBe(200);
+    const spans = await eventually(
+      () => receiver.spans.filter((s) => s.traceId === traceId),
+      (s) => s.some((x) => x.name === 'session.run') && s.some((x) => x.service === 'switchyard-gateway' && x.kind === SERVER),
+      30_000,
+    );
+    const byId = new Map(spans.map((s) => [s.spanId, s]));
+    const gatewayServer = spans.find((s) => s.service === 'switchyard-gateway' && s.kind === SERVER) as ReceivedSpan;
+    expect(gatewayServer.parentSpanId).toBe('ad'.repeat(8));
+    const workerServer = spans.find((s) => s.service === 'switchyard-model-worker' && s.kind === SERVER) as ReceivedSpan;
+    let ancestor = byId.get(workerServer.parentSpanId ?? '');
+    while (ancestor && ancestor !== gatewayServer) ancestor = byId.get(ancestor.parentSpanId ?? '');
+    expect(ancestor).toBe(gatewayServer);
+    const run = spans.find((s) => s.name === 'session.run') as ReceivedSpan;
+    expect(run.links.map((l) => l.spanId)).toContain(workerServer.spanId);
   });
 });
