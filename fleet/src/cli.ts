@@ -18,9 +18,11 @@ import { desiredWorkers } from './desired-services.ts';
 import { mintDevKey } from './dev-key.ts';
 import { LocalFleet } from './local-fleet.ts';
 import { portConflicts } from './preflight.ts';
+import { serviceRuntimeFrom, type ServiceRuntime } from './service-process.ts';
 
 const USAGE = `usage: npm start            run the local fleet described by switchyard.yaml
        SWITCHYARD_CONFIG=<file> npm start   use another fleet file
+       SWITCHYARD_RUNTIME=deno npm start    run the workers and the gateway on Deno (deno run -A)
        npm run start:prod   the same from the compiled build (npm run build)`;
 
 if (process.argv.includes('--help') || process.argv.includes('-h')) {
@@ -29,6 +31,13 @@ if (process.argv.includes('--help') || process.argv.includes('-h')) {
 }
 
 const configPath = resolve(process.env.SWITCHYARD_CONFIG ?? 'switchyard.yaml');
+let runtime: ServiceRuntime;
+try {
+  runtime = serviceRuntimeFrom(process.env.SWITCHYARD_RUNTIME);
+} catch (error) {
+  console.error(`switchyard: ${(error as Error).message}`);
+  process.exit(2);
+}
 // Local state (the dev key) lives next to the fleet file it belongs to.
 const stateDir = join(dirname(configPath), '.switchyard');
 let outputClosed = false;
@@ -77,6 +86,7 @@ const fleet = new LocalFleet({
   repository,
   env: { LOG_LEVEL: process.env.LOG_LEVEL ?? 'info' },
   gatewayEnv: { SWITCHYARD_DEV_KEY_SHA256: devKey.sha256 },
+  runtime,
   report: log,
   onLine: (name, line) => write(`[${name}] ${line}\n`),
 });
@@ -149,6 +159,7 @@ Switchyard fleet is running.
   models:   ${Object.keys(config.models).join(', ')}
   dev key:  ${devKey.key}   (also in ${devKey.path}; valid until the fleet stops)
   redis:    ${process.env.REDIS_URL ?? 'none (flags and rate limits are in-process)'}
+  runtime:  ${runtime === 'deno' ? 'deno (deno run -A; SWITCHYARD_RUNTIME=deno)' : 'node'}
 
 Try:
   ${example}

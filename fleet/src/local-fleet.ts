@@ -7,7 +7,7 @@
  */
 import type { FleetConfig } from '@switchyard/fleet-config/schema';
 import { desiredWorkers, workerChanged, type WorkerSpec } from './desired-services.ts';
-import type { ServiceProcess } from './service-process.ts';
+import type { ServiceProcess, ServiceRuntime } from './service-process.ts';
 import { Supervisor } from './supervisor.ts';
 import { startGatewayProcess, startWorkerProcess } from './worker-process.ts';
 
@@ -18,6 +18,8 @@ export interface LocalFleetOptions {
   env: Record<string, string>;
   /** Environment for the gateway only (the dev key's digest). */
   gatewayEnv: Record<string, string>;
+  /** What the services run on. Default `node`. */
+  runtime?: ServiceRuntime;
   report: (message: string) => void;
   /** Receives every line a service prints, prefixed by its name. */
   onLine: (name: string, line: string) => void;
@@ -47,12 +49,12 @@ export class LocalFleet {
   /** Starts every worker (ready), then the gateway (live). Throws when one cannot start. */
   async start(config: FleetConfig): Promise<ServiceProcess> {
     await Promise.all(desiredWorkers(config).map((spec) => this.#startWorker(spec)));
-    const { configPath, env, gatewayEnv, report, onLine } = this.#options;
+    const { configPath, env, gatewayEnv, report, onLine, runtime } = this.#options;
     this.#gateway = new Supervisor({
       name: 'gateway',
       report,
       start: () =>
-        startGatewayProcess({ configPath, port: config.gateway.port, host: config.gateway.host, env: { ...env, ...gatewayEnv }, onLine: (l) => onLine('gateway', l) }),
+        startGatewayProcess({ configPath, port: config.gateway.port, host: config.gateway.host, env: { ...env, ...gatewayEnv }, onLine: (l) => onLine('gateway', l), ...(runtime ? { runtime } : {}) }),
     });
     return this.#gateway.start();
   }
@@ -90,7 +92,7 @@ export class LocalFleet {
   }
 
   async #startWorker(spec: WorkerSpec): Promise<void> {
-    const { repository, env, report, onLine } = this.#options;
+    const { repository, env, report, onLine, runtime } = this.#options;
     const supervisor = new Supervisor({
       name: `worker ${spec.key}`,
       report,
@@ -98,6 +100,7 @@ export class LocalFleet {
         startWorkerProcess({
           model: spec.model, repository, versions: [spec.version], name: spec.key, port: spec.port,
           env: { ...env, SWITCHYARD_VARIANT: spec.variant, SWITCHYARD_POOL: spec.pool, GRPC_PORT: String(spec.grpcPort) }, onLine: (l) => onLine(spec.key, l),
+          ...(runtime ? { runtime } : {}),
         }),
     });
     this.#workers.set(spec.key, { spec, supervisor });

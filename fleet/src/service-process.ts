@@ -1,13 +1,15 @@
 /**
- * Runs a Switchyard service (worker or gateway) as a child process: starts
- * it on a given or free port, waits until its readiness endpoint answers
- * 200, and stops it with SIGTERM (graceful drain).
+ * Runs a Switchyard service (worker or gateway) as a child process on Node
+ * or on Deno: starts it on a given or free port, waits until its readiness
+ * endpoint answers 200, and stops it with SIGTERM (graceful drain).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer, type AddressInfo } from 'node:net';
 import { createRequire } from 'node:module';
 import { createInterface } from 'node:readline';
-import { pathToFileURL } from 'node:url';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 /** Lets OpenTelemetry patch packages the services load through ESM `import` (ioredis); must come before the entry runs. */
 const TELEMETRY_REGISTER = pathToFileURL(createRequire(import.meta.url).resolve('@switchyard/observability/register')).href;
@@ -24,11 +26,62 @@ export function nodeArgsFor(entry: string): string[] {
   return ['--conditions=switchyard-dist', '--import', TELEMETRY_REGISTER, entry];
 }
 
+/** The JavaScript runtime a service runs on. */
+export type ServiceRuntime = 'node' | 'deno';
+
+export const SERVICE_RUNTIMES: readonly ServiceRuntime[] = ['node', 'deno'];
+
+/** Reads `SWITCHYARD_RUNTIME` (default `node`); anything else is refused with the accepted values. */
+export function serviceRuntimeFrom(value: string | undefined): ServiceRuntime {
+  if (value === undefined || value === '') return 'node';
+  const runtime = SERVICE_RUNTIMES.find((r) => r === value);
+  if (!runtime) throw new Error(`SWITCHYARD_RUNTIME must be one of ${SERVICE_RUNTIMES.join(', ')} (got '${value}')`);
+  return runtime;
+}
+
+/** The repository's deno.json (beside the workspaces; the same path from src/ and dist/). */
+const DENO_CONFIG = fileURLToPath(new URL('../../deno.json', import.meta.url));
+
+/** The Deno binary the `deno` npm package (a root dev dependency) installed. */
+export function denoExecutable(): string {
+  let packageJson: string;
+  try {
+    packageJson = createRequire(import.meta.url).resolve('deno/package.json');
+  } catch {
+    throw new Error("running services on Deno needs the 'deno' npm package (a root dev dependency): run npm ci");
+  }
+  const binary = join(dirname(packageJson), process.platform === 'win32' ? 'deno.exe' : 'deno');
+  if (!existsSync(binary)) throw new Error(`the 'deno' npm package has no binary at ${binary}: its install step did not run (npm ci)`);
+  return binary;
+}
+
+/**
+ * How Deno runs the same entry as Node (its Node compatibility serves
+ * node:http, worker threads and N-API): `deno run -A` — all permissions,
+ * for Switchyard's own first-party services, which read their files and
+ * environment, listen, call Redis and upstreams, and load ONNX Runtime's
+ * native library. The repository's deno.json sets
+ * `nodeModulesDir: manual`, so npm packages and the workspaces resolve from
+ * node_modules through their `exports`, as on Node; compiled entries get the
+ * `switchyard-dist` condition.
+ */
+export function denoArgsFor(entry: string): string[] {
+  const conditions = entry.endsWith('.ts') ? [] : ['--conditions=switchyard-dist'];
+  return ['run', '-A', `--config=${DENO_CONFIG}`, '--node-modules-dir=manual', ...conditions, entry];
+}
+
+/** The command and arguments that start `entry` on `runtime`. */
+export function commandFor(entry: string, runtime: ServiceRuntime): { command: string; args: string[] } {
+  return runtime === 'deno' ? { command: denoExecutable(), args: denoArgsFor(entry) } : { command: process.execPath, args: nodeArgsFor(entry) };
+}
+
 export interface ServiceProcessOptions {
   /** Name used in errors, e.g. `seed-classifier/v2#0`. */
   name: string;
-  /** Absolute path of the service's Node entry. */
+  /** Absolute path of the service's entry (the same file on Node and Deno). */
   entry: string;
+  /** Default `node`. */
+  runtime?: ServiceRuntime;
   /** Default: a free port. */
   port?: number;
   /** Default 127.0.0.1. */
@@ -83,12 +136,13 @@ async function answers200(url: string): Promise<boolean> {
 }
 
 export async function startServiceProcess(options: ServiceProcessOptions): Promise<ServiceProcess> {
-  const { name, entry, host = '127.0.0.1', env = {}, readyPath = '/v2/health/ready', onLine, readyTimeoutMs = 120_000 } = options;
+  const { name, entry, runtime = 'node', host = '127.0.0.1', env = {}, readyPath = '/v2/health/ready', onLine, readyTimeoutMs = 120_000 } = options;
   const port = options.port || (await freePort(host));
   const url = `http://${host}:${port}`;
   // The child watches its stdin, whose write end only this process holds: when this
   // process ends, however it ends, the child drains and exits (SWITCHYARD_EXIT_WITH_PARENT).
-  const child = spawn(process.execPath, nodeArgsFor(entry), {
+  const { command, args } = commandFor(entry, runtime);
+  const child = spawn(command, args, {
     env: { ...process.env, PORT: String(port), HOST: host, SWITCHYARD_EXIT_WITH_PARENT: '1', ...env },
     stdio: ['pipe', 'pipe', 'pipe'],
   });

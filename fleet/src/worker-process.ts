@@ -2,12 +2,12 @@
 import { createRequire } from 'node:module';
 import { startServiceProcess, type ServiceProcess, type ServiceProcessOptions } from './service-process.ts';
 
-export { freePort, ServiceStartError, type ServiceProcess } from './service-process.ts';
+export { freePort, ServiceStartError, type ServiceProcess, type ServiceRuntime } from './service-process.ts';
 
 const WORKER_ENTRY = createRequire(import.meta.url).resolve('@switchyard/model-worker/server');
 const GATEWAY_ENTRY = createRequire(import.meta.url).resolve('@switchyard/gateway/server');
 
-type Common = Pick<ServiceProcessOptions, 'port' | 'host' | 'env' | 'onLine' | 'readyTimeoutMs'>;
+type Common = Pick<ServiceProcessOptions, 'port' | 'host' | 'env' | 'onLine' | 'readyTimeoutMs' | 'runtime'>;
 
 export interface WorkerProcessOptions extends Common {
   model: string;

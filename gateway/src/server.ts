@@ -25,6 +25,7 @@ const { completeConfig } = await import('./config/complete-config.ts');
 const { createGateway } = await import('./create-gateway.ts');
 const { createGatewayHttpServer } = await import('./http/client-error.ts');
 const { startGrpcServer } = await import('@switchyard/grpc/server');
+const { withNodeBindings } = await import('./http/node-bindings.ts');
 const { randomUUID } = await import('node:crypto');
 const { hostname } = await import('node:os');
 
@@ -52,7 +53,7 @@ const gateway = await createGateway({
 const host = env.host ?? config.gateway.host;
 const adminHost = config.gateway.admin_host;
 const [server, adminServer] = await Promise.all([
-  serveFetch({ fetch: gateway.fetch, port: env.port ?? config.gateway.port, hostname: host, logger, listening: 'gateway listening', createServer: createGatewayHttpServer }),
+  serveFetch({ fetch: withNodeBindings(gateway.fetch), port: env.port ?? config.gateway.port, hostname: host, logger, listening: 'gateway listening', createServer: createGatewayHttpServer }),
   serveFetch({ fetch: gateway.admin.fetch, port: env.adminPort ?? config.gateway.admin_port, hostname: adminHost, logger, listening: 'admin API listening' }),
 ]);
 // gRPC (inference.GRPCInferenceService): every call runs through the same pipeline as HTTP.

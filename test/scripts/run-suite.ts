@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 /**
- * `npm test`: lint, type checks and every package's tests through turbo,
- * run to the end even when a task fails (`--continue`), then one closing
+ * `npm test`: lint, type checks (tsc, and `deno check` of the services'
+ * entries and apps), and every package's tests through turbo, run to the
+ * end even when a task fails (`--continue`), then one closing
  * line with the totals over all packages: `N passed, N failed`. Exits
  * non-zero when any task failed.
  */
@@ -15,7 +16,7 @@ const workspaces = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'))
 const resultFile = (workspace: string): string => join(ROOT, workspace, '.vitest-results.json');
 for (const workspace of workspaces) rmSync(resultFile(workspace), { force: true });
 
-const turbo = spawn('npx', ['turbo', 'run', 'lint', 'typecheck', 'test', '--concurrency=2', '--continue', ...process.argv.slice(2)], {
+const turbo = spawn('npx', ['turbo', 'run', 'lint', 'typecheck', 'check:deno', 'test', '--concurrency=2', '--continue', ...process.argv.slice(2)], {
   cwd: ROOT,
   stdio: ['ignore', 'pipe', 'inherit'],
 });

@@ -1,14 +1,16 @@
 /**
  * A real fleet for end-to-end tests: worker processes for the sample
- * classifier, a fleet config pointing at them, and gateways started as
- * processes from that config.
+ * classifier (and optionally the every-datatype echo model), a fleet config
+ * pointing at them, and gateways started as processes from that config, on
+ * Node or on Deno.
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { cp, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort, startGatewayProcess, startWorkerProcess, type ServiceProcess, type WorkerProcess } from '@switchyard/fleet/worker-process';
+import { freePort, startGatewayProcess, startWorkerProcess, type ServiceProcess, type ServiceRuntime, type WorkerProcess } from '@switchyard/fleet/worker-process';
 import { writeSampleRepository } from '@switchyard/model-worker/samples';
+import { writeTypedEcho } from '@switchyard/model-worker/testing/fixture-models';
 import { Redis } from 'ioredis';
 import { stringify } from 'yaml';
 
@@ -37,8 +39,8 @@ export interface Fleet {
   dir: string;
   repository: string;
   configPath: string;
-  /** `twin`: the workers of `TWIN_MODEL`, when the fleet was started with it. */
-  workers: { v1: WorkerProcess[]; v2: WorkerProcess[]; twin: WorkerProcess[] };
+  /** `twin`: the workers of `TWIN_MODEL`, when the fleet was started with it; `echo`: `typed-echo`'s. */
+  workers: { v1: WorkerProcess[]; v2: WorkerProcess[]; twin: WorkerProcess[]; echo: WorkerProcess[] };
   startGateway(env?: Record<string, string>): Promise<Gateway>;
   writeConfig(overrides?: FleetOverrides): Promise<void>;
   close(): Promise<void>;
@@ -58,16 +60,31 @@ export async function deleteKeys(url: string, prefix: string): Promise<void> {
   }
 }
 
-export async function startFleet(options: { v1Replicas?: number; policies?: unknown[]; workerEnv?: Record<string, string>; twinModel?: boolean } = {}): Promise<Fleet> {
+export interface FleetOptions {
+  v1Replicas?: number;
+  policies?: unknown[];
+  workerEnv?: Record<string, string>;
+  /** What the workers and gateways run on. Default `node`. */
+  runtime?: ServiceRuntime;
+  /** Also serve `typed-echo` (every datatype, one replica, variant `e1`). */
+  typedEcho?: boolean;
+  /** Also serve `TWIN_MODEL` (a copy of the classifier, one variant). */
+  twinModel?: boolean;
+}
+
+export async function startFleet(options: FleetOptions = {}): Promise<Fleet> {
   const dir = await mkdtemp(join(tmpdir(), 'switchyard-fleet-'));
   const repository = join(dir, 'models');
   await writeSampleRepository(repository, { models: ['seed-classifier'] });
   if (options.twinModel) await cp(join(repository, 'seed-classifier'), join(repository, TWIN_MODEL), { recursive: true });
+  if (options.typedEcho) await writeTypedEcho(repository);
   const env = { LOG_LEVEL: 'warn', ...options.workerEnv };
-  const [v1, v2, twin] = await Promise.all([
-    Promise.all(Array.from({ length: options.v1Replicas ?? 2 }, (_, i) => startWorkerProcess({ model: 'seed-classifier', repository, versions: [1], name: `v1#${i}`, env }))),
-    Promise.all([startWorkerProcess({ model: 'seed-classifier', repository, versions: [2], name: 'v2#0', env })]),
-    Promise.all(options.twinModel ? [startWorkerProcess({ model: TWIN_MODEL, repository, versions: [1], name: `${TWIN_MODEL}#0`, env })] : []),
+  const runtime = options.runtime ?? 'node';
+  const [v1, v2, twin, echo] = await Promise.all([
+    Promise.all(Array.from({ length: options.v1Replicas ?? 2 }, (_, i) => startWorkerProcess({ model: 'seed-classifier', repository, versions: [1], name: `v1#${i}`, env, runtime }))),
+    Promise.all([startWorkerProcess({ model: 'seed-classifier', repository, versions: [2], name: 'v2#0', env, runtime })]),
+    Promise.all(options.twinModel ? [startWorkerProcess({ model: TWIN_MODEL, repository, versions: [1], name: `${TWIN_MODEL}#0`, env, runtime })] : []),
+    Promise.all(options.typedEcho ? [startWorkerProcess({ model: 'typed-echo', repository, name: 'e1#0', env, runtime })] : []),
   ]);
   const configPath = join(dir, 'switchyard.yaml');
   const gateways: Gateway[] = [];
@@ -95,6 +112,7 @@ export async function startFleet(options: { v1Replicas?: number; policies?: unkn
           ...(overrides.shadowPercent ? { shadow: { variant: 'v2', percent: overrides.shadowPercent } } : {}),
         },
         ...(twin.length > 0 ? { [TWIN_MODEL]: { stable: 'v1', variants: [{ name: 'v1', version: 1, weight: 100, replicas: twin.length, upstreams: twin.map((w) => w.url) }] } } : {}),
+        ...(echo.length > 0 ? { 'typed-echo': { stable: 'e1', variants: [{ name: 'e1', version: 1, weight: 100, replicas: echo.length, upstreams: echo.map((w) => w.url) }] } } : {}),
       },
     };
     await writeFile(configPath, stringify(config));
@@ -105,10 +123,10 @@ export async function startFleet(options: { v1Replicas?: number; policies?: unkn
     dir,
     repository,
     configPath,
-    workers: { v1, v2, twin },
+    workers: { v1, v2, twin, echo },
     async startGateway(extraEnv = {}) {
       const adminPort = await freePort();
-      const process = await startGatewayProcess({ configPath, env: { LOG_LEVEL: 'warn', SWITCHYARD_REDIS_PREFIX: redisPrefix, ADMIN_PORT: String(adminPort), ...extraEnv } });
+      const process = await startGatewayProcess({ configPath, runtime, env: { LOG_LEVEL: 'warn', SWITCHYARD_REDIS_PREFIX: redisPrefix, ADMIN_PORT: String(adminPort), ...extraEnv } });
       const gateway = Object.assign(process, { adminUrl: `http://127.0.0.1:${adminPort}` });
       gateways.push(gateway);
       return gateway;
@@ -116,7 +134,7 @@ export async function startFleet(options: { v1Replicas?: number; policies?: unkn
     writeConfig,
     async close() {
       await Promise.all(gateways.map((g) => g.stop()));
-      await Promise.all([...v1, ...v2, ...twin].map((w) => w.stop()));
+      await Promise.all([...v1, ...v2, ...twin, ...echo].map((w) => w.stop()));
       await rm(dir, { recursive: true, force: true });
       await deleteKeys(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', redisPrefix);
     },

@@ -7,6 +7,7 @@ import { writeSampleRepository } from '@switchyard/model-worker/samples';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RolloutStateSchema } from '../flags/rollout-state.ts';
 import { judge } from '../rollout/rollout-controller.ts';
+import { withNodeBindings } from './node-bindings.ts';
 import { startPlan } from '../rollout/rollout-operations.ts';
 import { startFrozenUpstream } from '../testing/frozen-upstream.ts';
 import { buildTestGateway, serveWorker, sha256, type ServedWorker, type TestGateway } from '../testing/gateway-harness.ts';
@@ -48,7 +49,7 @@ describe('a client that goes away', () => {
     });
     // The real Node adapter over a real socket: the abort comes from the HTTP parser, as in production.
     ({ server, port } = await new Promise<{ server: ServerType; port: number }>((resolve) => {
-      const s = serve({ fetch: gw.app.fetch, port: 0, hostname: '127.0.0.1' }, (info) => resolve({ server: s, port: info.port }));
+      const s = serve({ fetch: withNodeBindings(gw.app.fetch), port: 0, hostname: '127.0.0.1' }, (info) => resolve({ server: s, port: info.port }));
     }));
   });
   afterAll(async () => {
@@ -117,7 +118,7 @@ describe('a client that goes away', () => {
       models: { 'seed-classifier': { stable: 'v1', variants: [{ name: 'v1', version: 1, weight: 100, upstreams: [frozen.url] }] } },
     });
     const s = await new Promise<{ server: ServerType; port: number }>((resolve) => {
-      const srv = serve({ fetch: g.app.fetch, port: 0, hostname: '127.0.0.1' }, (info) => resolve({ server: srv, port: info.port }));
+      const srv = serve({ fetch: withNodeBindings(g.app.fetch), port: 0, hostname: '127.0.0.1' }, (info) => resolve({ server: srv, port: info.port }));
     });
     const body = '{"inputs": []}';
     const socket = connect(s.port, '127.0.0.1');

@@ -3,8 +3,8 @@
  * request". It is the client's outcome (counted and logged as 499), never a
  * 500 and never held against the variant that was serving it.
  */
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Context } from 'hono';
+import { bindingsOf } from './runtime-bindings.ts';
 
 export const CLIENT_CLOSED_REQUEST = 499;
 
@@ -17,12 +17,11 @@ export class ClientClosedRequest extends Error {
 }
 
 /**
- * Has the client's connection gone? On Node, read from the adapter's
- * request and response (no web `Request` is built for it); elsewhere from
- * the request's abort signal.
+ * Has the client's connection gone? The host's `clientGone` binding says
+ * when there is one (on Node, with no web `Request` built for it);
+ * otherwise the request's abort signal.
  */
 export function clientGone(c: Context): boolean {
-  const env = c.env as { incoming?: IncomingMessage; outgoing?: ServerResponse } | undefined;
-  if (env?.outgoing) return env.outgoing.destroyed || env.outgoing.socket?.destroyed === true;
-  return c.req.raw.signal.aborted;
+  const gone = bindingsOf(c)?.clientGone?.();
+  return gone ?? c.req.raw.signal.aborted;
 }

@@ -1,17 +1,17 @@
 /**
  * Reads a request body up to a limit, failing with 413 as soon as the limit
- * is passed. On Node it reads the socket stream directly (the adapter's
- * `incoming`), which spares building a web `Request` per call; elsewhere it
- * reads the standard request body stream. A gzip or deflate body is
+ * is passed. It reads the host's `readBody` binding when there is one (on
+ * Node: the socket stream, which spares building a web `Request` per call),
+ * otherwise the standard request body stream. A gzip or deflate body is
  * returned as sent (it is forwarded byte for byte), but the limit applies
  * to its decoded size too. A body that breaks off (the client closed the
  * connection mid-upload) is a `ClientClosedRequest`.
  */
-import type { IncomingMessage } from 'node:http';
 import type { Context } from 'hono';
 import { ClientClosedRequest } from './client-closed.ts';
 import { checkDecodedSize, decodeFormat } from './content-coding.ts';
 import { GatewayError } from './gateway-error.ts';
+import { bindingsOf } from './runtime-bindings.ts';
 
 function tooLarge(maxBytes: number): GatewayError {
   return new GatewayError(413, `request body exceeds ${maxBytes} bytes`);
@@ -45,17 +45,9 @@ export async function readBody(c: Context, maxBytes: number): Promise<Uint8Array
 async function readRaw(c: Context, maxBytes: number): Promise<Uint8Array<ArrayBuffer>> {
   const chunks: Uint8Array<ArrayBuffer>[] = [];
   let total = 0;
-  const incoming = (c.env as { incoming?: IncomingMessage } | undefined)?.incoming;
-  if (incoming && !incoming.readableEnded) {
-    for await (const chunk of incoming as AsyncIterable<Buffer<ArrayBuffer>>) {
-      total += chunk.byteLength;
-      if (total > maxBytes) throw tooLarge(maxBytes);
-      chunks.push(chunk);
-    }
-    return concat(chunks, total);
-  }
   // Web streams are async iterable; leaving the loop early cancels the stream.
-  const stream = c.req.raw.body as AsyncIterable<Uint8Array<ArrayBuffer>> | null;
+  // Socket chunks and web stream chunks are backed by plain ArrayBuffers.
+  const stream = (bindingsOf(c)?.readBody?.() ?? c.req.raw.body) as AsyncIterable<Uint8Array<ArrayBuffer>> | null;
   if (!stream) return new Uint8Array(0);
   for await (const value of stream) {
     total += value.byteLength;

@@ -60,6 +60,37 @@ function buffersOf(tensors) {
   return buffers;
 }
 
+/**
+ * The feed for one wire tensor. FP16 data travels as `Uint16Array` bits. Where
+ * the runtime has a global `Float16Array` (Deno), `new ort.Tensor('float16',
+ * Uint16Array)` converts the data to a `Float16Array` view, and Deno's N-API
+ * reports 0 bytes for it (ORT: "not enough space: expected N, got 0"). The
+ * binding reads a feed's `type`, `dims`, `location` and `data` properties, so
+ * an FP16 feed is passed as that plain value with the `Uint16Array`, which
+ * N-API reads on Node and on Deno alike.
+ * @param {WireTensor} t
+ * @returns {ort.Tensor}
+ */
+function feedOf(t) {
+  if (t.type === 'float16') return /** @type {ort.Tensor} */ (/** @type {unknown} */ ({ type: t.type, dims: t.dims, data: t.data, location: 'cpu' }));
+  return new ort.Tensor(t.type, /** @type {ort.Tensor.DataType} */ (t.data), t.dims);
+}
+
+/**
+ * An output's data as it crosses the thread boundary. FP16 results come back
+ * from `ort.Tensor` as a `Float16Array` where the runtime has one (Deno):
+ * the same bytes are sent as `Uint16Array` bits, as on Node.
+ * @param {ort.Tensor} value
+ * @returns {WireTensor['data']}
+ */
+function wireDataOf(value) {
+  const data = /** @type {WireTensor['data'] | Uint16Array} */ (value.data);
+  if (value.type === 'float16' && ArrayBuffer.isView(data) && !(data instanceof Uint16Array)) {
+    return new Uint16Array(data.buffer, data.byteOffset, data.byteLength / 2);
+  }
+  return /** @type {WireTensor['data']} */ (data);
+}
+
 /** @param {ort.InferenceSession} session @param {Extract<ThreadRequest, { type: 'run' }>} message */
 async function run(session, message) {
   /** @type {Record<string, WireTensor>} */
@@ -67,10 +98,10 @@ async function run(session, message) {
   try {
     /** @type {Record<string, ort.Tensor>} */
     const feeds = {};
-    for (const [name, t] of Object.entries(message.feeds)) feeds[name] = new ort.Tensor(t.type, /** @type {ort.Tensor.DataType} */ (t.data), t.dims);
+    for (const [name, t] of Object.entries(message.feeds)) feeds[name] = feedOf(t);
     const results = await session.run(feeds);
     for (const [name, value] of Object.entries(results)) {
-      outputs[name] = { type: value.type, data: /** @type {WireTensor['data']} */ (value.data), dims: value.dims };
+      outputs[name] = { type: value.type, data: wireDataOf(value), dims: value.dims };
     }
   } catch (error) {
     send({ type: 'error', id: message.id, message: errorText(error) });

@@ -3,7 +3,7 @@
  * looked up by digest; the digests are then compared in constant time.
  *
  * node:crypto rather than Web Crypto: `createHash` is synchronous, so the
- * hot path pays no promise per request, and the gateway runs only on Node.
+ * hot path pays no promise per request; Node and Deno both provide it.
  * Looking the digest up in a Map is not constant-time, but what it could
  * leak is a digest prefix of a 256-bit random key, which helps no attacker.
  */

@@ -85,7 +85,7 @@ export function proxy(options: ProxyOptions): MiddlewareHandler {
     const headers = clientResponseHeaders(res.headers);
     const length = Number(res.headers['content-length']);
     if (Number.isFinite(length) && length <= BUFFER_LIMIT) {
-      let body: Uint8Array | null = null;
+      let body: Uint8Array<ArrayBuffer> | null = null;
       try {
         if (res.statusCode !== 204) body = new Uint8Array(await res.body.arrayBuffer());
       } catch (error) {

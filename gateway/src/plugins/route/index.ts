@@ -12,6 +12,7 @@ const ATTRIBUTE_HEADER = 'x-switchyard-attr-';
 import { trace } from '@opentelemetry/api';
 import type { Context, MiddlewareHandler } from 'hono';
 import { GatewayError } from '../../http/gateway-error.ts';
+import { bindingsOf } from '../../http/runtime-bindings.ts';
 import { OVERRIDE_SCOPE, type Principal } from '../../principal.ts';
 import type { FleetTopology, ModelRoute, VariantRoute } from '../../routing/fleet-topology.ts';
 import type { RolloutContext } from '../../flags/evaluate-rollout.ts';
@@ -53,8 +54,8 @@ export function route(options: RouteOptions): MiddlewareHandler {
       context.subject = principal.subject;
       context.tenant = principal.tenant;
     }
-    // On Node the adapter's raw header object is read directly; elsewhere the standard Headers.
-    const raw = (c.env as { incoming?: { headers: Record<string, string | string[] | undefined> } } | undefined)?.incoming?.headers;
+    // The host's plain header object when it passes one (Node: no web Headers built); otherwise the standard Headers.
+    const raw = bindingsOf(c)?.headers?.();
     const entries: Iterable<[string, string | string[] | undefined]> = raw ? Object.entries(raw) : c.req.raw.headers.entries();
     for (const [name, value] of entries) {
       if (typeof value === 'string' && name.startsWith(ATTRIBUTE_HEADER) && name.length > ATTRIBUTE_HEADER.length) context[name.slice(ATTRIBUTE_HEADER.length)] = value;

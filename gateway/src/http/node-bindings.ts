@@ -1,0 +1,41 @@
+/**
+ * The gateway's runtime bindings on Node (see `runtime-bindings.ts`), made
+ * by the Node entry from what @hono/node-server passes per request: the
+ * node:http request and response. One object per request; the methods live
+ * on the prototype.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { RuntimeBindings } from './runtime-bindings.ts';
+
+class NodeBindings implements RuntimeBindings {
+  readonly #incoming: IncomingMessage;
+  readonly #outgoing: ServerResponse;
+
+  constructor(incoming: IncomingMessage, outgoing: ServerResponse) {
+    this.#incoming = incoming;
+    this.#outgoing = outgoing;
+  }
+
+  readBody(): AsyncIterable<Uint8Array> | undefined {
+    // Ended when the adapter already read it into a web Request (someone asked for `c.req.raw.body`).
+    return this.#incoming.readableEnded ? undefined : (this.#incoming as AsyncIterable<Buffer>);
+  }
+
+  headers(): Record<string, string | string[] | undefined> {
+    return this.#incoming.headers;
+  }
+
+  clientGone(): boolean {
+    return this.#outgoing.destroyed || this.#outgoing.socket?.destroyed === true;
+  }
+}
+
+/** Wraps a fetch handler for @hono/node-server so it receives `RuntimeBindings` instead of the adapter's objects. */
+export function withNodeBindings(
+  fetch: (request: Request, bindings?: RuntimeBindings) => Response | Promise<Response>,
+): (request: Request, env?: unknown) => Response | Promise<Response> {
+  return function fetchWithNodeBindings(request, env) {
+    const node = env as { incoming?: IncomingMessage; outgoing?: ServerResponse } | undefined;
+    return fetch(request, node?.incoming && node.outgoing ? new NodeBindings(node.incoming, node.outgoing) : undefined);
+  };
+}

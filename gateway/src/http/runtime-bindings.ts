@@ -1,0 +1,24 @@
+/**
+ * What a host may pass as the fetch handler's second argument (Hono's
+ * `c.env`): runtime-neutral hooks the gateway uses when they are there, each
+ * with a Web-standard fallback (the request's body stream, headers and abort
+ * signal). The Node entry passes them, read from the node:http request and
+ * response, which spares building a web `Request` per call; `Deno.serve`,
+ * edge hosts and `app.request()` pass none. The app never sees a runtime's
+ * own request objects.
+ */
+import type { Context } from 'hono';
+
+export interface RuntimeBindings {
+  /** The request body as chunks, or undefined once it has been read another way. */
+  readBody?(): AsyncIterable<Uint8Array> | undefined;
+  /** The request headers as one object with lower-case names. */
+  headers?(): Record<string, string | string[] | undefined>;
+  /** Has the client's connection gone? */
+  clientGone?(): boolean;
+}
+
+/** The host's bindings for this request, if it passed any. */
+export function bindingsOf(c: Context): RuntimeBindings | undefined {
+  return c.env as RuntimeBindings | undefined;
+}
