@@ -119,7 +119,7 @@ const EdgeWorkerSchema = z
 const RouteSchema = z
   .object({
     /** A gateway path served by the model's edge worker, e.g. `/predict`. */
-    path: z.string().regex(/^\/[A-Za-z0-9._~\/-]*$/).refine((p) => !p.startsWith('/v1/') && !p.startsWith('/v2') && p !== '/metrics', 'must not shadow /v1, /v2 or /metrics'),
+    path: z.string().regex(/^\/[A-Za-z0-9._~/-]*$/).refine((p) => !p.startsWith('/v1/') && !p.startsWith('/v2') && p !== '/metrics', 'must not shadow /v1, /v2 or /metrics'),
     model: z.string().regex(NAME),
   })
   .strict();

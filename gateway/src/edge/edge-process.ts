@@ -133,7 +133,8 @@ export class EdgeProcess {
     void pool?.destroy();
     if (this.#stopping) return;
     this.#failedStarts++;
-    const delay = Math.min(100 * 2 ** (this.#failedStarts - 1), MAX_BACKOFF_MS);
+    // The first restart is immediate; a module that keeps dying backs off.
+    const delay = this.#failedStarts <= 1 ? 0 : Math.min(100 * 2 ** (this.#failedStarts - 2), MAX_BACKOFF_MS);
     this.#options.logger.warn({ edge_worker: this.#options.name, code, signal, restart_in_ms: delay }, 'edge worker exited; restarting');
     // Requests wait on the restart rather than failing while the process comes back.
     this.#ready = new Promise<void>((resolve, reject) => {
@@ -143,42 +144,44 @@ export class EdgeProcess {
         this.#spawn().then(resolve, reject);
       }, delay);
     });
-    // A failed restart is logged here; the next exit schedules the next attempt.
+    // A failed restart is logged here; its exit schedules the next attempt.
     this.#ready.catch((error: unknown) => this.#options.logger.error({ edge_worker: this.#options.name, error: (error as Error).message }, 'edge worker restart failed'));
   }
 
-  /** Sends one request to the module; kills the process if it does not answer within `timeoutMs`. */
+  /** Replaces a process that overran its time (it may be spinning: only SIGKILL stops it) or dropped a request. */
+  #replace(child: ChildProcess): void {
+    child.kill('SIGKILL');
+    this.#exited(child, null, 'SIGKILL');
+  }
+
+  /**
+   * Sends one request to the module. Waiting for a (re)starting process is
+   * bounded by the start timeout; the module's own time by `timeoutMs`, after
+   * which its process is killed and replaced.
+   */
   async dispatch(request: Dispatcher.RequestOptions, timeoutMs: number): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: Uint8Array }> {
-    const deadline = performance.now() + timeoutMs;
     const ready = this.#ready;
     if (!ready || this.#stopping) throw new EdgeFailure('unavailable', 'is not running');
-    let timer: NodeJS.Timeout | undefined;
-    const timedOut = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new EdgeFailure('timeout', `did not answer within ${timeoutMs} ms`)), timeoutMs);
-    });
     this.#inflight++;
-    const child = this.#child;
     try {
-      await Promise.race([ready.catch((error: unknown) => Promise.reject(new EdgeFailure('unavailable', `is not running (${(error as Error).message})`))), timedOut]);
+      try {
+        await ready;
+      } catch (error) {
+        throw new EdgeFailure('unavailable', `is not running (${(error as Error).message})`);
+      }
       const pool = this.#pool;
-      if (!pool) throw new EdgeFailure('unavailable', 'is restarting');
-      const signal = AbortSignal.timeout(Math.max(1, Math.floor(deadline - performance.now())));
-      const answer = (async () => {
-        try {
-          const res = await pool.request({ ...request, signal });
-          return { status: res.statusCode, headers: res.headers, body: new Uint8Array(await res.body.arrayBuffer()) };
-        } catch (error) {
-          if (signal.aborted) throw new EdgeFailure('timeout', `did not answer within ${timeoutMs} ms`);
-          throw new EdgeFailure('crash', `failed mid-request (${(error as { code?: string }).code ?? (error as Error).message})`);
-        }
-      })();
-      return await Promise.race([answer, timedOut]);
-    } catch (error) {
-      // A module that overran its time may be spinning: only SIGKILL stops it.
-      if (error instanceof EdgeFailure && error.kind === 'timeout') (child ?? this.#child)?.kill('SIGKILL');
-      throw error;
+      const child = this.#child;
+      if (!pool || !child) throw new EdgeFailure('unavailable', 'is restarting');
+      const signal = AbortSignal.timeout(timeoutMs);
+      try {
+        const res = await pool.request({ ...request, signal });
+        return { status: res.statusCode, headers: res.headers, body: new Uint8Array(await res.body.arrayBuffer()) };
+      } catch (error) {
+        if (this.#child === child) this.#replace(child);
+        if (signal.aborted) throw new EdgeFailure('timeout', `did not answer within ${timeoutMs} ms`);
+        throw new EdgeFailure('crash', `failed mid-request (${(error as { code?: string }).code ?? (error as Error).message})`);
+      }
     } finally {
-      clearTimeout(timer);
       if (--this.#inflight === 0) this.#idle?.();
     }
   }

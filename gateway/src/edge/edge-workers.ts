@@ -95,12 +95,13 @@ export class EdgeWorkers {
     const dir = await mkdtemp(join(tmpdir(), 'switchyard-edge-'));
     const token = randomBytes(32).toString('base64url');
     const port = await freeLoopbackPort();
-    let self: EdgeWorkers | undefined;
+    const handler: { bind?: (request: Request) => Promise<Response> } = {};
     const server = await new Promise<ServerType>((resolve) => {
-      const s = serve({ fetch: (request) => (self as EdgeWorkers).#bind(request), hostname: '127.0.0.1', port }, () => resolve(s));
+      const s = serve({ fetch: (request) => (handler.bind as (request: Request) => Promise<Response>)(request), hostname: '127.0.0.1', port }, () => resolve(s));
     });
-    self = new EdgeWorkers(options, dir, server, port, token);
-    return self;
+    const workers = new EdgeWorkers(options, dir, server, port, token);
+    handler.bind = (request) => workers.#bind(request);
+    return workers;
   }
 
   async #bind(request: Request): Promise<Response> {

@@ -50,6 +50,8 @@ function bindingFor(settings: HostSettings, callId: string, traceparent: string 
 
 export async function serveEdgeWorker(worker: EdgeWorker): Promise<void> {
   const settings = await readSettings();
+  // The supervisor waits for this line on stdout.
+  // eslint-disable-next-line no-console
   Deno.serve({ hostname: '127.0.0.1', port: settings.port, onListen: () => console.log('ready') }, async (incoming) => {
     const ctx = JSON.parse(incoming.headers.get(EDGE_CONTEXT_HEADER) ?? '{}') as EdgeContext;
     const callId = incoming.headers.get(EDGE_CALL_HEADER) ?? '';

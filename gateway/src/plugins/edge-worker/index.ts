@@ -14,6 +14,7 @@
  */
 import { context, trace } from '@opentelemetry/api';
 import type { Context, MiddlewareHandler, Next } from 'hono';
+import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { EDGE_CALL_HEADER, EDGE_CONTEXT_HEADER, EDGE_ERROR_HEADER, type EdgeContext } from '../../edge/contract.ts';
 import { EdgeFailure } from '../../edge/edge-process.ts';
 import type { EdgeWorker, EdgeWorkers } from '../../edge/edge-workers.ts';
@@ -67,8 +68,8 @@ export function edgeWorker(options: EdgeWorkerOptions): MiddlewareHandler {
   async function failed(c: Context, next: Next, worker: EdgeWorker, outcome: Exclude<EdgeOutcome, 'ok'>, detail: string): Promise<void> {
     trace.getActiveSpan()?.addEvent('edge worker failed', { 'switchyard.edge_worker': worker.name, 'error.type': outcome });
     if (worker.spec.failure === 'bypass') {
-      c.header(EDGE_WORKER_HEADER, `${worker.name}; bypassed=${outcome}`);
       await next();
+      c.res.headers.set(EDGE_WORKER_HEADER, `${worker.name}; bypassed=${outcome}`);
       return;
     }
     throw new GatewayError(outcome === 'timeout' ? 504 : 502, `edge worker '${worker.name}' ${detail}`);
@@ -111,7 +112,8 @@ export function edgeWorker(options: EdgeWorkerOptions): MiddlewareHandler {
       observer?.edgeRequest(name, 'ok', seconds);
       const headers = clientResponseHeaders(res.headers);
       headers[EDGE_WORKER_HEADER] = name;
-      c.res = new Response(res.status === 204 || res.status === 304 ? null : res.body, { status: res.status, headers });
+      if (res.status === 204 || res.status === 304) return c.body(null, res.status, headers);
+      return c.body(res.body as Uint8Array<ArrayBuffer>, res.status as ContentfulStatusCode, headers);
     } catch (error) {
       if (!(error instanceof EdgeFailure)) throw error;
       worker.breaker.failure();
