@@ -121,6 +121,8 @@ const RouteSchema = z
     /** A gateway path served by the model's edge worker, e.g. `/predict`. */
     path: z.string().regex(/^\/[A-Za-z0-9._~/-]*$/).refine((p) => !p.startsWith('/v1/') && !p.startsWith('/v2') && p !== '/metrics', 'must not shadow /v1, /v2 or /metrics'),
     model: z.string().regex(NAME),
+    /** The edge worker that owns this path, for every variant. Default: the routed variant's (or model's) edge worker. */
+    edge_worker: z.string().regex(NAME).optional(),
   })
   .strict();
 
@@ -206,6 +208,10 @@ export const FleetConfigSchema = z
       paths.add(r.path);
       const model = Object.hasOwn(config.models, r.model) ? config.models[r.model] : undefined;
       if (!model) return ctx.addIssue({ code: 'custom', path: ['routes', i, 'model'], message: `'${r.model}' is not one of the models` });
+      if (r.edge_worker !== undefined) {
+        if (!edge.has(r.edge_worker)) ctx.addIssue({ code: 'custom', path: ['routes', i, 'edge_worker'], message: `'${r.edge_worker}' is not one of edge_workers` });
+        return;
+      }
       // Only an edge worker understands a custom path: every variant must have one.
       if (model.variants.some((v) => (v.edge_worker ?? model.edge_worker) === undefined)) {
         ctx.addIssue({ code: 'custom', path: ['routes', i, 'model'], message: `every variant of '${r.model}' needs an edge_worker to serve '${r.path}'` });

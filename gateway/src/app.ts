@@ -140,22 +140,23 @@ export function createGatewayApp(config: FleetConfig, runtime: GatewayRuntime): 
   const modelCall = new Hono();
   modelCall.onError(renderError);
   modelCall.all('*', bindingCall(), mirror, forward);
-  const runEdge = runtime.edge
-    ? edgeWorker({
-        workers: runtime.edge,
-        modelCall: async (request: Request, call: EdgeCall) => modelCall.fetch(request, { edgeCall: call }),
-        ...(runtime.edgeObserver ? { observer: runtime.edgeObserver } : {}),
-      })
-    : undefined;
-  const edgeStep = runEdge ? [runEdge] : [];
-  const inference = [accounting, address, limitBody, authenticate, limit, routeRequest, ...edgeStep, mirror, forward] as const;
+  const edgeStep = (worker?: string): MiddlewareHandler[] =>
+    runtime.edge
+      ? [edgeWorker({
+          workers: runtime.edge,
+          modelCall: async (request: Request, call: EdgeCall) => modelCall.fetch(request, { edgeCall: call }),
+          ...(runtime.edgeObserver ? { observer: runtime.edgeObserver } : {}),
+          ...(worker ? { worker } : {}),
+        })]
+      : [];
+  const inference = [accounting, address, limitBody, authenticate, limit, routeRequest, ...edgeStep(), mirror, forward] as const;
   // Paths owned by a model's edge workers (`routes`), addressed to that model.
-  for (const { path, model } of config.routes) {
+  for (const { path, model, edge_worker: worker } of config.routes) {
     const addressRoute: MiddlewareHandler = async function routeAddress(c, next) {
       c.set('modelAddress', { model, suffix: '/infer', protocol: 'v2' });
       await next();
     };
-    app.post(path, accounting, addressRoute, limitBody, authenticate, limit, routeRequest, ...edgeStep, mirror, forward);
+    app.post(path, accounting, addressRoute, limitBody, authenticate, limit, routeRequest, ...edgeStep(worker), mirror, forward);
   }
   const metadata = [accounting, address, authenticate, routeRequest, forward] as const;
   app.post('/v2/models/:model/infer', ...inference);

@@ -198,6 +198,7 @@ export async function createGateway(settings: GatewaySettings): Promise<Gateway>
 
   const admin = createAdminApp({
     logger,
+    edgeWorkers: () => edge.status(),
     config: () => config,
     store: flags,
     stats,

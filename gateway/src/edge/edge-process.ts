@@ -86,6 +86,7 @@ export class EdgeProcess {
   async #spawn(): Promise<void> {
     const { spec, deno, entry, bindingAddress, token, logger, name, startTimeoutMs = 15_000 } = this.#options;
     const port = await freeLoopbackPort();
+    if (this.#stopping) throw new Error(`edge worker '${name}' was stopped`);
     const allowNet = [`127.0.0.1:${port}`, bindingAddress, ...spec.allow_net].join(',');
     const args = ['run', '--quiet', '--no-prompt', '--no-config', '--no-lock', `--allow-net=${allowNet}`, `--v8-flags=--max-old-space-size=${spec.memory_mb}`, entry];
     // The host reads nothing from the environment; Deno itself needs HOME/DENO_DIR for its cache.
@@ -190,6 +191,7 @@ export class EdgeProcess {
   async stop(graceMs = 0): Promise<void> {
     this.#stopping = true;
     clearTimeout(this.#restartTimer);
+    this.#ready = undefined;
     if (this.#inflight > 0 && graceMs > 0) {
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, graceMs);

@@ -185,7 +185,13 @@ export class EdgeWorkers {
       name, spec, deno: this.#deno, entry, bindingAddress: this.#bindingAddress, token: this.#token, logger,
       ...(onRestart ? { onRestart: () => onRestart(name) } : {}),
     });
-    await process.start();
+    try {
+      await process.start();
+    } catch (error) {
+      // No supervised retries for a worker that never came up: the config is refused instead.
+      await process.stop();
+      throw error;
+    }
     return {
       name, spec, process, key,
       breaker: new CircuitBreaker({ failures: breaker.failures, cooldownMs: breaker.cooldownMs, ...(onBreakerChange ? { onChange: (state) => onBreakerChange(name, state) } : {}) }),

@@ -266,3 +266,21 @@ describe('per-variant edge workers', () => {
     }
   }, 60_000);
 });
+
+describe('edge worker start-up', () => {
+  it('refuses to build a gateway whose edge module does not start, naming the worker and the error', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'switchyard-edge-broken-'));
+    await writeFile(join(dir, 'broken.ts'), 'export default { fetch( { syntax error');
+    try {
+      await expect(
+        buildTestGateway({
+          version: 1,
+          edge_workers: { broken: { module: join(dir, 'broken.ts') } },
+          models: { m: { stable: 'v1', edge_worker: 'broken', variants: [{ name: 'v1', version: 1, weight: 100, upstreams: ['http://127.0.0.1:9'] }] } },
+        }),
+      ).rejects.toThrow(/edge worker 'broken' exited \(code 1\) before it was ready: .*broken\.ts/);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  }, 30_000);
+});

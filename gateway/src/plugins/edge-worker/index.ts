@@ -49,6 +49,8 @@ export interface EdgeWorkerOptions {
   /** Serves the module's `env.MODEL` calls: the gateway's shadow and proxy, for `call.route`. */
   modelCall: (request: Request, call: EdgeCall) => Promise<Response>;
   observer?: EdgeObserver;
+  /** Run this worker whatever the variant (a path owned by one worker, `routes[].edge_worker`). Default: the variant's. */
+  worker?: string;
 }
 
 function moduleHeaders(incoming: Headers, requestId: string, ctx: EdgeContext, callId: string): Record<string, string> {
@@ -63,7 +65,7 @@ function moduleHeaders(incoming: Headers, requestId: string, ctx: EdgeContext, c
 }
 
 export function edgeWorker(options: EdgeWorkerOptions): MiddlewareHandler {
-  const { workers, modelCall, observer } = options;
+  const { workers, modelCall, observer, worker: fixed } = options;
 
   async function failed(c: Context, next: Next, worker: EdgeWorker, outcome: Exclude<EdgeOutcome, 'ok'>, detail: string): Promise<void> {
     trace.getActiveSpan()?.addEvent('edge worker failed', { 'switchyard.edge_worker': worker.name, 'error.type': outcome });
@@ -77,7 +79,7 @@ export function edgeWorker(options: EdgeWorkerOptions): MiddlewareHandler {
 
   return async function edgeWorkerMiddleware(c, next) {
     const decision = c.get('route');
-    const name = decision.variant.edgeWorker;
+    const name = fixed ?? decision.variant.edgeWorker;
     if (name === undefined) return next();
     const worker = workers.get(name);
     if (!worker) throw new GatewayError(503, `edge worker '${name}' is not running`);
