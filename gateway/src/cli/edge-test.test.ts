@@ -1,3 +1,4 @@
+import { Readable } from 'node:stream';
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { EXIT_FAILED, EXIT_OK, runCli } from './cli-runner.ts';
@@ -9,7 +10,7 @@ async function run(args: string[]): Promise<{ code: number; out: string; err: st
   let out = '';
   let err = '';
   const io = { stdout: (t: string) => void (out += t), stderr: (t: string) => void (err += t) };
-  const program = createSwitchyardProgram({ io, adminUrl: 'http://127.0.0.1:9', adminKey: undefined, stdin: [] });
+  const program = createSwitchyardProgram({ io, adminUrl: 'http://127.0.0.1:9', adminKey: undefined, stdin: Readable.from([]) });
   const code = await runCli(program, args, io);
   return { code, out, err };
 }
