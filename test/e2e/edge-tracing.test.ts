@@ -2,7 +2,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually } from '../src/eventually.ts';
-import { inferRequest, startFleet, type Fleet, type Gateway } from '../src/fleet-fixture.ts';
+import { admin, inferRequest, startFleet, type Fleet, type Gateway } from '../src/fleet-fixture.ts';
 import { startOtlpReceiver, type OtlpReceiver, type ReceivedSpan } from '../src/otlp-receiver.ts';
 
 const SERVER = 2;
@@ -44,3 +44,35 @@ describe('one trace across gateway → edge worker → model worker', () => {
     expect(ancestor).toBe(gatewayServer);
   });
 });
+
+describe('edge worker processes and their gateway', () => {
+  let fleet: Fleet;
+  afterAll(async () => {
+    await fleet?.close();
+  });
+
+  it('exit when their gateway is killed outright (no orphans)', async () => {
+    fleet = await startFleet({ v1Replicas: 1 });
+    const module = join(fleet.dir, 'pass-through.ts');
+    await writeFile(module, 'export default { fetch: (request, env) => env.MODEL.fetch(request) };');
+    await fleet.writeConfig({ edge: { workers: { 'pass-through': { module } }, v1: 'pass-through' } });
+    const gateway = await fleet.startGateway();
+    const listed = await admin(gateway, 'GET', '/admin/edge-workers');
+    const pid = (listed.body as { edge_workers: Array<{ pid: number }> }).edge_workers[0]?.pid as number;
+    expect(alive(pid)).toBe(true);
+    gateway.child.kill('SIGKILL');
+    await eventually(() => alive(pid), (running) => !running, 10_000);
+    expect(alive(pid)).toBe(false);
+  }, 120_000);
+});
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    // No such process: it has exited.
+    if ((error as NodeJS.ErrnoException).code === 'ESRCH') return false;
+    throw error;
+  }
+}

@@ -94,7 +94,9 @@ export class EdgeProcess {
     for (const key of ['HOME', 'PATH', 'DENO_DIR']) if (process.env[key]) env[key] = process.env[key];
     const child = spawn(deno, args, { stdio: ['pipe', 'pipe', 'pipe'], env });
     this.#child = child;
-    child.stdin.end(`${JSON.stringify({ port, binding: `http://${bindingAddress}`, token, vars: spec.vars })}\n`);
+    // stdin stays open: the host exits when it closes, i.e. when this gateway is gone.
+    child.stdin.write(`${JSON.stringify({ port, binding: `http://${bindingAddress}`, token, vars: spec.vars })}\n`);
+    child.stdin.on('error', (error) => logger.debug({ edge_worker: name, error: error.message }, 'edge worker stdin closed'));
     const stderr: string[] = [];
     createInterface({ input: child.stderr }).on('line', (line) => {
       stderr.push(line);

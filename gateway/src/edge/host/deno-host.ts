@@ -10,6 +10,7 @@ import { EDGE_CALL_HEADER, EDGE_CONTEXT_HEADER, EDGE_ERROR_HEADER, EDGE_TOKEN_HE
 /** The few Deno APIs the host uses (this file is type-checked with Node's types). */
 declare const Deno: {
   stdin: { readable: ReadableStream<Uint8Array> };
+  exit(code: number): never;
   serve(options: { hostname: string; port: number; onListen?: () => void }, handler: (request: Request) => Response | Promise<Response>): unknown;
 };
 
@@ -21,17 +22,24 @@ interface HostSettings {
   vars: Record<string, string>;
 }
 
+/**
+ * Reads the settings line, then keeps stdin open: the gateway never closes
+ * it, so end-of-file means the gateway is gone (even SIGKILLed), and the
+ * host exits rather than linger as an orphan.
+ */
 async function readSettings(): Promise<HostSettings> {
   const reader = Deno.stdin.readable.getReader();
   const decoder = new TextDecoder();
   let text = '';
   while (!text.includes('\n')) {
     const { value, done } = await reader.read();
-    if (done) break;
+    if (done) Deno.exit(1);
     text += decoder.decode(value, { stream: true });
   }
-  reader.releaseLock();
-  return JSON.parse(text) as HostSettings;
+  void (async () => {
+    for (;;) if ((await reader.read()).done) Deno.exit(0);
+  })();
+  return JSON.parse(text.slice(0, text.indexOf('\n'))) as HostSettings;
 }
 
 function bindingFor(settings: HostSettings, callId: string, traceparent: string | null): EdgeEnv['MODEL'] {
