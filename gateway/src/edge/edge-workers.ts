@@ -70,7 +70,8 @@ function digest(text: string): Buffer {
 
 export class EdgeWorkers {
   readonly #options: EdgeWorkersOptions;
-  readonly #deno: string;
+  /** Resolved on first use: a gateway without edge workers needs no Deno. */
+  #deno: string | undefined;
   readonly #dir: string;
   readonly #server: ServerType;
   readonly #bindingAddress: string;
@@ -82,7 +83,7 @@ export class EdgeWorkers {
 
   private constructor(options: EdgeWorkersOptions, dir: string, server: ServerType, port: number, token: string) {
     this.#options = options;
-    this.#deno = options.deno ?? installedDeno();
+    this.#deno = options.deno;
     this.#dir = dir;
     this.#server = server;
     this.#bindingAddress = `127.0.0.1:${port}`;
@@ -182,7 +183,7 @@ export class EdgeWorkers {
     const moduleUrl = pathToFileURL(spec.module).href;
     await writeFile(entry, `import worker from ${JSON.stringify(moduleUrl)};\nimport { serveEdgeWorker } from ${JSON.stringify(HOST_URL.href)};\nawait serveEdgeWorker(worker);\n`);
     const process = new EdgeProcess({
-      name, spec, deno: this.#deno, entry, bindingAddress: this.#bindingAddress, token: this.#token, logger,
+      name, spec, deno: (this.#deno ??= installedDeno()), entry, bindingAddress: this.#bindingAddress, token: this.#token, logger,
       ...(onRestart ? { onRestart: () => onRestart(name) } : {}),
     });
     try {
