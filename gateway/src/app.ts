@@ -140,8 +140,9 @@ export function createGatewayApp(config: FleetConfig, runtime: GatewayRuntime): 
   const modelCall = new Hono();
   modelCall.onError(renderError);
   modelCall.all('*', bindingCall(), mirror, forward);
+  // Without edge workers in the config the pipeline has no edge step at all.
   const edgeStep = (worker?: string): MiddlewareHandler[] =>
-    runtime.edge
+    runtime.edge && edgeNames.length > 0
       ? [edgeWorker({
           workers: runtime.edge,
           modelCall: async (request: Request, call: EdgeCall) => modelCall.fetch(request, { edgeCall: call }),
