@@ -14,7 +14,7 @@ import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypt
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { serve, type ServerType } from '@hono/node-server';
 import type { EdgeWorkerConfig, FleetConfig } from '@switchyard/fleet-config/schema';
@@ -57,9 +57,14 @@ export interface EdgeWorkerStatus {
   breaker: BreakerState;
 }
 
-/** The `deno` npm package keeps its binary beside its package.json. */
+/**
+ * The binary of the `deno` npm package, through the package's own installer
+ * API: it returns the binary its postinstall placed, or places it now from
+ * the platform package (when install scripts did not run).
+ */
 export function installedDeno(): string {
-  return join(dirname(createRequire(import.meta.url).resolve('deno/package.json')), 'deno');
+  const api = createRequire(import.meta.url)('deno/install_api.cjs') as { runInstall(): string };
+  return api.runInstall();
 }
 
 const HOST_URL = new URL(`./host/deno-host${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url);
