@@ -16,6 +16,7 @@ const EXAMPLES = resolve(import.meta.dirname, '../../../../examples/edge');
 const MODULES: Record<string, string> = {
   'echo.ts': `export default {
     async fetch(request, env, ctx) {
+      console.log('echo served ' + ctx.requestId);
       return Response.json({ ctx, headers: [...request.headers.keys()], env: Object.keys(env), greeting: env.GREETING, body: await request.text() });
     },
   };`,
@@ -162,6 +163,10 @@ describe('edge workers', () => {
     expect(seen.env.sort()).toEqual(['GREETING', 'MODEL']);
     expect(seen.greeting).toBe('hello');
     expect(seen.body).toBe('payload');
+    // What the module prints is logged with the worker's name.
+    const line = `echo served ${res.headers.get('x-request-id')}`;
+    for (let i = 0; i < 200 && !gw.logs.lines.some((l) => l.line === line); i++) await new Promise((r) => setTimeout(r, 10));
+    expect(gw.logs.lines.find((l) => l.line === line)).toMatchObject({ msg: 'edge worker output', edge_worker: 'echo', stream: 'stdout' });
   });
 
   it('refuses the module env, files, writes, other ports, subprocesses, FFI and listening elsewhere', async () => {
@@ -181,6 +186,7 @@ describe('edge workers', () => {
     expect(await next.text()).toBe('alive');
     expect(before?.restarts).toBe(1);
     expect(before?.pid).not.toBe(pid);
+    expect(gw.logs.lines.find((l) => l.msg === 'edge worker exited; restarting' && l.edge_worker === 'busy')).toMatchObject({ level: 'warn', signal: 'SIGKILL' });
   });
 
   it('restarts a worker whose memory bomb hits its heap limit (502), then serves again', async () => {
