@@ -81,13 +81,15 @@ export function edgeWorker(options: EdgeWorkerOptions): MiddlewareHandler {
     const decision = c.get('route');
     const name = fixed ?? decision.variant.edgeWorker;
     if (name === undefined) return next();
-    const worker = workers.get(name);
-    if (!worker) throw new GatewayError(503, `edge worker '${name}' is not running`);
     const method = c.req.method;
     const bodyLimit = c.get('bodyLimit') ?? DEFAULT_BODY_LIMIT;
     const body = method === 'GET' || method === 'HEAD' ? undefined : await readBody(c, bodyLimit);
     // The proxy sends this same body when the policy bypasses the worker.
     c.set('requestBody', body);
+    // Looked up after the body has arrived, with no await until `dispatch` counts the request
+    // in flight: a reload that retires this process waits for it rather than cutting it off.
+    const worker = workers.get(name);
+    if (!worker) throw new GatewayError(503, `edge worker '${name}' is not running`);
     const started = performance.now();
     if (!worker.breaker.allow()) {
       observer?.edgeRequest(name, 'circuit_open', 0);
