@@ -47,11 +47,12 @@ describe('edge workers in the local fleet', () => {
       for (let i = 0; i < 900 && !output.includes('Press Ctrl-C to stop.') && cli.exitCode === null; i++) await new Promise((r) => setTimeout(r, 100));
       expect(output).toContain('Switchyard fleet is running.');
       const key = /dev key:\s+(\S+)/.exec(output)?.[1] ?? '';
-      const res = await fetch(`http://127.0.0.1:${gatewayPort}/predict`, {
-        method: 'POST',
-        headers: { 'Content-Type': 'application/json', authorization: `Bearer ${key}` },
-        body: JSON.stringify({ feature: '1.0,2.0' }),
-      });
+      // Run the printed seed curl as printed.
+      const curl = /curl -X POST -H "Content-Type: application\/json" -H "authorization: Bearer (\S+)" \\\n\s+-d '([^']+)' (\S+)/.exec(output);
+      expect(curl?.[1]).toBe(key);
+      expect(curl?.[2]).toBe('{"feature": "1.0,2.0"}');
+      expect(curl?.[3]).toBe(`http://127.0.0.1:${gatewayPort}/predict`);
+      const res = await fetch(curl?.[3] ?? '', { method: 'POST', headers: { 'Content-Type': 'application/json', authorization: `Bearer ${key}` }, body: curl?.[2] ?? '' });
       expect(res.status).toBe(200);
       expect(res.headers.get('x-switchyard-edge-worker')).toBe('seed-predict');
       const { prediction } = (await res.json()) as { prediction: number };
