@@ -78,6 +78,8 @@ const VariantSchema = z
     grpc_port: z.number().int().min(1).max(65535).optional(),
     /** Remote workers: one base URL per replica (instead of `port`). */
     upstreams: z.array(z.url()).min(1).optional(),
+    /** Edge worker for requests routed to this variant; overrides the model's `edge_worker`. */
+    edge_worker: z.string().regex(NAME).optional(),
   })
   .strict()
   .refine((v) => (v.port === undefined) !== (v.upstreams === undefined), { message: 'set exactly one of port and upstreams' })
@@ -94,6 +96,8 @@ const ModelSchema = z
     variants: z.array(VariantSchema).min(1),
     /** Copy `percent` of requests to `variant`, fire-and-forget. */
     shadow: z.object({ variant: z.string(), percent: z.number().min(0).max(100) }).strict().optional(),
+    /** Edge worker (a name under `edge_workers`) run in front of every variant that names none of its own. */
+    edge_worker: z.string().regex(NAME).optional(),
   })
   .strict()
   .superRefine((model, ctx) => {
@@ -106,6 +110,33 @@ const ModelSchema = z
       ctx.addIssue({ code: 'custom', path: ['shadow', 'variant'], message: `'${model.shadow.variant}' is not one of the variants` });
     }
   });
+
+const EdgeWorkerSchema = z
+  .object({
+    /** Path of the TypeScript module (`export default { fetch(request, env, ctx) }`), relative to the config file. */
+    module: z.string().min(1),
+    /** Plain strings the module reads as `env.<NAME>`. `MODEL` is reserved for the model binding. */
+    vars: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/).refine((k) => k !== 'MODEL', 'MODEL is reserved'), z.string()).default({}),
+    /** Extra `host:port` the module may reach besides the model binding. Default: none. */
+    allow_net: z.array(z.string().regex(/^[A-Za-z0-9.-]+(:\d+)?$/, 'must be host or host:port')).default([]),
+    /** V8 old-space limit of the worker's Deno process. Default 128. */
+    memory_mb: z.number().int().min(16).max(4096).default(128),
+    /** Per request; beyond it the process is killed and restarted. Default 2000. */
+    timeout_ms: z.number().int().min(10).max(60_000).default(2000),
+    /** When the worker fails: `fail` answers 502/504; `bypass` sends the original request to the model. */
+    failure: z.enum(['fail', 'bypass']).default('fail'),
+  })
+  .strict();
+
+const RouteSchema = z
+  .object({
+    /** A gateway path served by the model's edge worker, e.g. `/predict`. */
+    path: z.string().regex(/^\/[A-Za-z0-9._~/-]*$/).refine((p) => !p.startsWith('/v1/') && !p.startsWith('/v2') && p !== '/metrics', 'must not shadow /v1, /v2 or /metrics'),
+    model: z.string().regex(NAME),
+    /** The edge worker that owns this path, for every variant. Default: the routed variant's (or model's) edge worker. */
+    edge_worker: z.string().regex(NAME).optional(),
+  })
+  .strict();
 
 const GatewaySchema = z
   .object({
@@ -210,9 +241,35 @@ export const FleetConfigSchema = z
     models: z.record(z.string().regex(NAME), ModelSchema).refine((m) => Object.keys(m).length > 0, 'at least one model'),
     /** Kubernetes placement for the mesh renderer; the gateway and local fleet ignore it. */
     mesh: MeshSchema.optional(),
+    /** User modules run in front of models, each in its own Deno process. */
+    edge_workers: z.record(z.string().regex(NAME), EdgeWorkerSchema).default({}),
+    /** Extra gateway paths owned by a model's edge workers (POST only). */
+    routes: z.array(RouteSchema).default([]),
   })
   .strict()
   .superRefine((config, ctx) => {
+    const edge = new Set(Object.keys(config.edge_workers));
+    for (const [model, spec] of Object.entries(config.models)) {
+      if (spec.edge_worker !== undefined && !edge.has(spec.edge_worker)) ctx.addIssue({ code: 'custom', path: ['models', model, 'edge_worker'], message: `'${spec.edge_worker}' is not one of edge_workers` });
+      spec.variants.forEach((v, i) => {
+        if (v.edge_worker !== undefined && !edge.has(v.edge_worker)) ctx.addIssue({ code: 'custom', path: ['models', model, 'variants', i, 'edge_worker'], message: `'${v.edge_worker}' is not one of edge_workers` });
+      });
+    }
+    const paths = new Set<string>();
+    config.routes.forEach((r, i) => {
+      if (paths.has(r.path)) ctx.addIssue({ code: 'custom', path: ['routes', i, 'path'], message: `'${r.path}' is routed twice` });
+      paths.add(r.path);
+      const model = Object.hasOwn(config.models, r.model) ? config.models[r.model] : undefined;
+      if (!model) return ctx.addIssue({ code: 'custom', path: ['routes', i, 'model'], message: `'${r.model}' is not one of the models` });
+      if (r.edge_worker !== undefined) {
+        if (!edge.has(r.edge_worker)) ctx.addIssue({ code: 'custom', path: ['routes', i, 'edge_worker'], message: `'${r.edge_worker}' is not one of edge_workers` });
+        return;
+      }
+      // Only an edge worker understands a custom path: every variant must have one.
+      if (model.variants.some((v) => (v.edge_worker ?? model.edge_worker) === undefined)) {
+        ctx.addIssue({ code: 'custom', path: ['routes', i, 'model'], message: `every variant of '${r.model}' needs an edge_worker to serve '${r.path}'` });
+      }
+    });
     const ids = config.auth.api_keys.map((k) => k.id);
     if (new Set(ids).size !== ids.length) ctx.addIssue({ code: 'custom', path: ['auth', 'api_keys'], message: 'key ids must be unique' });
     const ports = new Map<number, string>();
@@ -239,6 +296,7 @@ export type VariantConfig = ModelConfig['variants'][number];
 export type ApiKeyConfig = FleetConfig['auth']['api_keys'][number];
 export type MeshConfig = z.infer<typeof MeshSchema>;
 export type JwtConfig = NonNullable<FleetConfig['auth']['jwt']>;
+export type EdgeWorkerConfig = FleetConfig['edge_workers'][string];
 export type RateLimitPolicyConfig = FleetConfig['rate_limits']['policies'][number];
 
 /**

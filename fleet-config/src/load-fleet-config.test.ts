@@ -14,7 +14,7 @@ const minimal = () => ({
 describe('fleet config', () => {
   it('accepts the example switchyard.yaml and fills defaults', async () => {
     const config = await loadFleetConfig(EXAMPLE);
-    expect(Object.keys(config.models)).toEqual(['seed-classifier', 'wide-mlp']);
+    expect(Object.keys(config.models)).toEqual(['seed-classifier', 'wide-mlp', 'image-stats']);
     expect(config.gateway.port).toBe(8080);
     const v1 = config.models['seed-classifier']?.variants[0];
     expect(v1 && variantUpstreams(v1)).toEqual(['http://127.0.0.1:9001', 'http://127.0.0.1:9002']);

@@ -1,5 +1,6 @@
 /** Reads and validates `switchyard.yaml`, reporting every error with its path. */
 import { readFile } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { FleetConfigSchema, type FleetConfig } from './fleet-config.ts';
 
@@ -28,5 +29,8 @@ export async function loadFleetConfig(path: string): Promise<FleetConfig> {
   } catch (error) {
     throw new FleetConfigError(`${path}: not valid YAML: ${(error as Error).message}`);
   }
-  return parseFleetConfig(raw, path);
+  const config = parseFleetConfig(raw, path);
+  // Edge-worker modules are named relative to the file that names them.
+  for (const worker of Object.values(config.edge_workers)) worker.module = resolve(dirname(path), worker.module);
+  return config;
 }

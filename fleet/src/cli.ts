@@ -151,6 +151,11 @@ try {
     -H "authorization: Bearer ${devKey.key}" -H 'content-type: application/json' \\
     -d '{"inputs": [{"name": "features", "datatype": "FP32", "shape": [1, 2], "data": [0.1, 0.2]}]}'`
     : `curl -si ${gateway.url}/v2/models/${Object.keys(config.models)[0] ?? ''} -H "authorization: Bearer ${devKey.key}"`;
+  // The seed's own call, served by its edge worker, when the config routes /predict.
+  const predict = config.routes.some((r) => r.path === '/predict')
+    ? `\n  curl -X POST -H "Content-Type: application/json" -H "authorization: Bearer ${devKey.key}" \\
+    -d '{"feature": "1.0,2.0"}' ${gateway.url}/predict\n`
+    : '';
   write(`
 Switchyard fleet is running.
   gateway:  ${gateway.url}
@@ -163,7 +168,7 @@ Switchyard fleet is running.
 
 Try:
   ${example}
-
+${predict}
 Edit ${basename(configPath)} to add or remove variants while it runs. Press Ctrl-C to stop.
 `);
 } catch (error) {

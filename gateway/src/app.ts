@@ -2,8 +2,9 @@
  * The gateway as a Web-standard fetch handler (Hono). This is the one place
  * where the plugin pipeline is assembled from the fleet config:
  * request id → server span → accounting → model address → body limit →
- * auth → rate limit → route → shadow → proxy. Node-specific concerns live
- * in `server.ts`.
+ * auth → rate limit → route → edge worker → shadow → proxy. An edge
+ * worker's `env.MODEL` calls re-enter at shadow → proxy (`modelCall`).
+ * Node-specific concerns live in `server.ts`.
  */
 import type { Logger } from '@switchyard/observability/logger';
 import { PROMETHEUS_CONTENT_TYPE, type MetricsRegistry } from '@switchyard/observability/metrics';
@@ -16,8 +17,11 @@ import { GatewayError } from './http/gateway-error.ts';
 import type { GatewayMetrics } from './metrics/gateway-metrics.ts';
 import { addressModel, modelOf, upstreamPath, versionOf } from './model-path.ts';
 import { auth } from './plugins/auth/index.ts';
+import type { EdgeWorkers } from './edge/edge-workers.ts';
 import { bodyLimit } from './plugins/body-limit/index.ts';
 import { modelMetadata } from './plugins/model-metadata/index.ts';
+import { bindingCall } from './plugins/edge-worker/binding-call.ts';
+import { edgeWorker, type EdgeCall, type EdgeObserver } from './plugins/edge-worker/index.ts';
 import { proxy, type UpstreamOutcomes } from './plugins/proxy/index.ts';
 import type { RateLimitStore } from './plugins/rate-limit/gcra.ts';
 import { rateLimit } from './plugins/rate-limit/index.ts';
@@ -47,6 +51,9 @@ export interface GatewayRuntime {
   serverVersion: string;
   /** False while the gateway drains. */
   accepting: () => boolean;
+  /** The edge workers' processes and model binding; required when the config names edge workers. */
+  edge?: EdgeWorkers;
+  edgeObserver?: EdgeObserver;
 }
 
 /** Triton protocol extensions served through the gateway (the workers implement them; the gateway forwards). */
@@ -65,14 +72,15 @@ export function createGatewayApp(config: FleetConfig, runtime: GatewayRuntime): 
 
   app.use(requestId());
   app.use(serverSpan({ tracerName: 'switchyard-gateway' }));
-  app.onError(function renderError(error, c) {
+  const renderError = function renderError(error: Error, c: Context): Response {
     // Nobody is left to read it; the status is for metrics and logs.
     if (error instanceof ClientClosedRequest) return new Response(null, { status: CLIENT_CLOSED_REQUEST });
     if (error instanceof GatewayError) return c.json({ error: error.message }, error.status, error.headers);
     if (error instanceof HTTPException) return c.json({ error: error.message || 'request failed' }, error.status);
     logger.error({ err: error, path: c.req.path, request_id: c.get('requestId') }, 'unhandled error');
     return c.json({ error: 'internal error' }, 500);
-  });
+  };
+  app.onError(renderError);
   app.notFound((c) => c.json({ error: `no route for ${c.req.method} ${c.req.path}` }, 404));
 
   app.get('/v2', (c) => c.json({ name: 'switchyard-gateway', version: serverVersion, extensions: SUPPORTED_EXTENSIONS }));
@@ -138,7 +146,31 @@ export function createGatewayApp(config: FleetConfig, runtime: GatewayRuntime): 
   const limitBody = bodyLimit({ maxBytes: config.gateway.body_limit_bytes });
 
   const address = addressModel();
-  const inference = [accounting(true), address, limitBody, authenticate, limit, routeRequest, mirror, forward] as const;
+  const edgeNames = Object.keys(config.edge_workers);
+  if (edgeNames.length > 0 && !runtime.edge) throw new Error(`edge workers ${edgeNames.join(', ')} are configured but the gateway has no edge runtime`);
+  // An edge worker's `env.MODEL` calls: the same shadow and proxy, for the variant already routed.
+  const modelCall = new Hono();
+  modelCall.onError(renderError);
+  modelCall.all('*', bindingCall(), mirror, forward);
+  // Without edge workers in the config the pipeline has no edge step at all.
+  const edgeStep = (worker?: string): MiddlewareHandler[] =>
+    runtime.edge && edgeNames.length > 0
+      ? [edgeWorker({
+          workers: runtime.edge,
+          modelCall: async (request: Request, call: EdgeCall) => modelCall.fetch(request, { edgeCall: call }),
+          ...(runtime.edgeObserver ? { observer: runtime.edgeObserver } : {}),
+          ...(worker ? { worker } : {}),
+        })]
+      : [];
+  const inference = [accounting(true), address, limitBody, authenticate, limit, routeRequest, ...edgeStep(), mirror, forward] as const;
+  // Paths owned by a model's edge workers (`routes`), addressed to that model.
+  for (const { path, model, edge_worker: worker } of config.routes) {
+    const addressRoute: MiddlewareHandler = async function routeAddress(c, next) {
+      c.set('modelAddress', { model, suffix: '/infer', protocol: 'v2' });
+      await next();
+    };
+    app.post(path, accounting(true), addressRoute, limitBody, authenticate, limit, routeRequest, ...edgeStep(worker), mirror, forward);
+  }
   const metadata = [accounting(false), address, authenticate, routeRequest, forward] as const;
   app.post('/v2/models/:model/infer', ...inference);
   app.post('/v2/models/:model/versions/:version/infer', ...inference);

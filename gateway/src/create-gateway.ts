@@ -17,6 +17,8 @@ import { Redis } from 'ioredis';
 import { createAdminApp } from './admin/admin-app.ts';
 import { createGatewayApp, type GatewayApp, type GatewayRuntime } from './app.ts';
 import { ConfigWatcher } from './config/config-watcher.ts';
+import { EdgeWorkers } from './edge/edge-workers.ts';
+import { EdgeMetrics } from './metrics/edge-metrics.ts';
 import type { FlagStore } from './flags/flag-store.ts';
 import { MemoryFlagStore } from './flags/memory-flag-store.ts';
 import { SwitchyardFlagProvider } from './flags/openfeature-provider.ts';
@@ -56,6 +58,8 @@ export interface GatewaySettings {
   replicaId?: string;
   /** How long start-up waits for Redis before serving on the fallback. Default 3000 ms. */
   redisConnectTimeoutMs?: number;
+  /** The Deno binary for edge workers. Default: the `deno` npm package's. */
+  deno?: string;
 }
 
 export interface Gateway {
@@ -71,6 +75,7 @@ export interface Gateway {
   readonly health: HealthChecker;
   readonly flags: FlagStore;
   readonly stats: VariantStats;
+  readonly edge: EdgeWorkers;
   /** Requests being handled right now. */
   readonly inflight: number;
   /** Starts health polling, config watching and the rollout controller. */
@@ -154,7 +159,29 @@ export async function createGateway(settings: GatewaySettings): Promise<Gateway>
     onDecision: (model, decision) => gatewayMetrics.rolloutDecision(model, decision),
   });
 
+  // Edge workers: separate Deno processes, started before the first app uses them.
+  const edgeMetrics = new EdgeMetrics(metrics.meter);
+  const edge = await EdgeWorkers.open({
+    logger,
+    ...(settings.deno ? { deno: settings.deno } : {}),
+    breaker: { failures: config.gateway.circuit_breaker.failures, cooldownMs: config.gateway.circuit_breaker.cooldown_ms },
+    onRestart: (worker) => edgeMetrics.restarted(worker),
+    onBreakerChange: (worker, state) => {
+      edgeMetrics.breakerChanged(worker, state);
+      logger.warn({ edge_worker: worker, state }, 'edge worker circuit breaker changed');
+    },
+  });
+  try {
+    await edge.retain(config);
+  } catch (error) {
+    await edge.close();
+    throw error;
+  }
+  for (const name of Object.keys(config.edge_workers)) edgeMetrics.register(name);
+
   const runtime: GatewayRuntime = {
+    edge,
+    edgeObserver: edgeMetrics,
     registry,
     rateLimitStore,
     ...(redis ? { fallbackStore: memoryStore } : {}),
@@ -171,6 +198,7 @@ export async function createGateway(settings: GatewaySettings): Promise<Gateway>
 
   const admin = createAdminApp({
     logger,
+    edgeWorkers: () => edge.status(),
     config: () => config,
     store: flags,
     stats,
@@ -190,6 +218,9 @@ export async function createGateway(settings: GatewaySettings): Promise<Gateway>
   }
 
   async function apply(next: FleetConfig): Promise<void> {
+    // A module that does not start refuses the reload; the old workers keep serving.
+    await edge.retain(next);
+    for (const name of Object.keys(next.edge_workers)) edgeMetrics.register(name);
     const built = createGatewayApp(next, runtime);
     current = built;
     config = next;
@@ -221,6 +252,7 @@ export async function createGateway(settings: GatewaySettings): Promise<Gateway>
     health,
     flags,
     stats,
+    edge,
     get inflight() {
       return inflight;
     },
@@ -243,6 +275,7 @@ export async function createGateway(settings: GatewaySettings): Promise<Gateway>
         health.stop();
         await controller.stop();
         await registry.close();
+        await edge.close();
         await flags.close();
         redis?.disconnect();
         await metrics.shutdown();

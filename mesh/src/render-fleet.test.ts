@@ -61,6 +61,19 @@ describe('mesh manifests', () => {
     expect(manifests.some((m) => m.kind === 'Service' && m.metadata?.name === 'worker-seed-classifier')).toBe(false);
   });
 
+  it('leave edge workers and the routes they own out of the in-cluster config (not deployed to clusters yet), and no machine paths in it', () => {
+    const manifests = documents(kustomize('prod'));
+    const text = (find(manifests, 'ConfigMap', 'switchyard-config')?.data ?? {})['switchyard.yaml'] ?? '';
+    const fleet = parse(text) as { edge_workers: Record<string, unknown>; routes: unknown[]; models: Record<string, { edge_worker?: string; variants: Array<{ edge_worker?: string }> }> };
+    expect(fleet.edge_workers).toEqual({});
+    expect(fleet.routes).toEqual([]);
+    for (const model of Object.values(fleet.models)) {
+      expect(model.edge_worker).toBeUndefined();
+      for (const variant of model.variants) expect(variant.edge_worker).toBeUndefined();
+    }
+    expect(text).not.toContain(MESH.replace(/mesh\/$/, ''));
+  });
+
   it('serve TLS at the ingress for the configured hosts and redirect HTTP to HTTPS', () => {
     const manifests = documents(kustomize('prod'));
     const servers = specOf<{ servers: Array<{ port: { number: number }; hosts: string[]; tls: Record<string, unknown> }> }>(find(manifests, 'Gateway', 'switchyard-ingress')).servers;

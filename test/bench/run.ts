@@ -1,18 +1,21 @@
 #!/usr/bin/env node
 /**
- * `npm run bench [-- --only=worker|gateway]`: Switchyard's benchmarks.
- * gRPC (`--only=grpc`): HTTP JSON vs gRPC through one gateway process.
+ * `npm run bench [-- --only=worker|gateway|transports|grpc|flags|tracing|edge]`: Switchyard's benchmarks.
  * Worker: on wide-mlp, raw in-process session.run at batch 1 and 32, and
  * the worker over HTTP with batching off and on at concurrency 1, 16 and 64;
  * on seed-classifier, worker latency at concurrency 1. Gateway: direct vs
  * through the gateway on seed-classifier. Transports: HTTP JSON vs HTTP
- * binary tensors through the gateway on image-stats. Prints tables and target ratios,
+ * binary tensors through the gateway on image-stats; gRPC (`--only=grpc`):
+ * HTTP JSON vs gRPC through one gateway process. Edge: seed-classifier
+ * through the gateway with and without a pass-through edge worker at 1 and
+ * 32 clients. Prints tables and target ratios,
  * writes bench-results/bench.json.
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { hasSampleModels, writeSampleRepository } from '@switchyard/model-worker/samples';
+import { benchEdge, type EdgeRow } from './edge-bench.ts';
 import { benchFlags, type FlagRow } from './flags-bench.ts';
 import { benchGateway, type GatewayRow } from './gateway-bench.ts';
 import { benchGrpc, type GrpcRow } from './grpc-bench.ts';
@@ -25,9 +28,9 @@ const repository = resolve(process.env.SWITCHYARD_MODEL_REPOSITORY ?? join(ROOT,
 const durationS = Number(process.env.BENCH_DURATION_S ?? 5);
 const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const { values } = parseArgs({ options: { only: { type: 'string' } } });
-const sections = values.only ? [values.only] : ['worker', 'gateway', 'transports', 'grpc', 'flags', 'tracing'];
+const sections = values.only ? [values.only] : ['worker', 'gateway', 'transports', 'grpc', 'flags', 'tracing', 'edge'];
 
-type AnyRow = WorkerRow | GatewayRow | FlagRow | TracingRow | TransportRow | GrpcRow;
+type AnyRow = WorkerRow | GatewayRow | FlagRow | TracingRow | TransportRow | GrpcRow | EdgeRow;
 type Row = AnyRow & { section: string };
 const rows: Row[] = [];
 const record = (section: string) => (row: AnyRow): void => {
@@ -67,6 +70,11 @@ if (sections.includes('tracing')) {
   await benchTracing(repository, durationS, record('tracing'));
 }
 
+if (sections.includes('edge')) {
+  console.log('edge workers: seed-classifier through the gateway without and with a pass-through edge worker (Deno)');
+  await benchEdge(repository, durationS, record('edge'));
+}
+
 const find = (section: string, scenario: string, concurrency: number) => rows.find((r) => r.section === section && r.scenario === scenario && r.concurrency === concurrency);
 const ratios: Record<string, number> = {};
 if (sections.includes('worker')) {
@@ -91,6 +99,15 @@ if (sections.includes('tracing')) {
   const off = find('tracing', 'tracing off', 32)?.rowsPerSecond ?? NaN;
   ratios.tracingOn100VsOff = (find('tracing', 'tracing on, 100% sampled', 32)?.rowsPerSecond ?? NaN) / off;
   ratios.tracingOn10VsOff = (find('tracing', 'tracing on, 10% sampled', 32)?.rowsPerSecond ?? NaN) / off;
+}
+if (sections.includes('edge')) {
+  for (const c of [1, 32]) {
+    const without = find('edge', 'without edge worker', c);
+    const withEdge = find('edge', 'with edge worker', c);
+    ratios[`edgeAddedP50MsAt${c}`] = (withEdge?.p50Ms ?? NaN) - (without?.p50Ms ?? NaN);
+    ratios[`edgeAddedP99MsAt${c}`] = (withEdge?.p99Ms ?? NaN) - (without?.p99Ms ?? NaN);
+    ratios[`edgeVsNoEdgeThroughputAt${c}`] = (withEdge?.rowsPerSecond ?? NaN) / (without?.rowsPerSecond ?? NaN);
+  }
 }
 if (sections.includes('flags')) {
   const propagation = find('flags', 'flag change propagation A → B (200 changes)', 1);
@@ -119,6 +136,12 @@ const targets: Record<string, string> = {
   flagEvaluationMicros: ' µs',
   httpBinaryVsJsonRowsPerSecond: '× (image-stats via gateway @32, target ≥ 3×)',
   grpcVsHttpJsonThroughGateway: '× (gRPC rows/s ÷ HTTP JSON rows/s; the target compares gRPC with HTTP binary: see httpBinaryVsJsonRowsPerSecond)',
+  edgeAddedP50MsAt1: ' ms (target ≤ 0.5 ms)',
+  edgeAddedP50MsAt32: ' ms',
+  edgeAddedP99MsAt1: ' ms',
+  edgeAddedP99MsAt32: ' ms',
+  edgeVsNoEdgeThroughputAt1: '×',
+  edgeVsNoEdgeThroughputAt32: '×',
   tracingOn100VsOff: '× (gateway throughput, tracing on 100% ÷ off)',
   tracingOn10VsOff: '× (gateway throughput, tracing on 10% ÷ off)',
 };

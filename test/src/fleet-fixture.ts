@@ -28,6 +28,8 @@ export interface FleetOverrides {
   shadowPercent?: number;
   /** Extra v1 replicas that do not exist (to exercise retries and health). */
   deadV1Upstreams?: string[];
+  /** Edge workers (`edge_workers`), and the one in front of v1. */
+  edge?: { workers: Record<string, unknown>; v1?: string };
   /** More API keys (plain keys; their digests go into the config). */
   extraKeys?: Array<{ id: string; key: string }>;
 }
@@ -101,12 +103,13 @@ export async function startFleet(options: FleetOptions = {}): Promise<Fleet> {
           ...(overrides.extraKeys ?? []).map(({ id, key }) => ({ id, sha256: createHash('sha256').update(key).digest('hex'), tenant: 'acme', scopes: ['infer:*'] })),
         ],
       },
+      ...(overrides.edge ? { edge_workers: overrides.edge.workers } : {}),
       rate_limits: { on_redis_failure: overrides.onRedisFailure ?? 'local', policies: overrides.policies ?? options.policies ?? [] },
       models: {
         'seed-classifier': {
           stable: 'v1',
           variants: [
-            { name: 'v1', version: 1, weight: 70, replicas: v1.length + (overrides.deadV1Upstreams?.length ?? 0), upstreams: [...v1.map((w) => w.url), ...(overrides.deadV1Upstreams ?? [])] },
+            { name: 'v1', version: 1, weight: 70, replicas: v1.length + (overrides.deadV1Upstreams?.length ?? 0), upstreams: [...v1.map((w) => w.url), ...(overrides.deadV1Upstreams ?? [])], ...(overrides.edge?.v1 ? { edge_worker: overrides.edge.v1 } : {}) },
             { name: 'v2', version: 2, weight: 30, replicas: 1, upstreams: overrides.v2Upstreams ?? v2.map((w) => w.url) },
           ],
           ...(overrides.shadowPercent ? { shadow: { variant: 'v2', percent: overrides.shadowPercent } } : {}),

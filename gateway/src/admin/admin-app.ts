@@ -4,6 +4,7 @@
  * per-variant stats. Callers need the `admin` scope. Every change is
  * validated first and written whole, or not at all.
  */
+import type { EdgeWorkerStatus } from '../edge/edge-workers.ts';
 import { createLogger, type Logger } from '@switchyard/observability/logger';
 import { Hono, type Context, type MiddlewareHandler } from 'hono';
 import { HTTPException } from 'hono/http-exception';
@@ -28,6 +29,8 @@ export interface AdminAppOptions {
   /** Where refusals for an unavailable store and internal faults are logged. Default: a JSON logger on stdout. */
   logger?: Logger;
   now?: () => number;
+  /** The edge workers' processes, for `GET /admin/edge-workers`. */
+  edgeWorkers?: () => EdgeWorkerStatus[];
 }
 
 function describe(rollout: StoredRollout) {
@@ -111,6 +114,7 @@ export function createAdminApp(options: AdminAppOptions): Hono {
     const { connected, lastSyncAt } = store.status();
     return c.json({ flags: { connected, last_sync_at: lastSyncAt }, rollout_lease: { holder: holder ?? null, self } });
   });
+  app.get('/admin/edge-workers', (c) => c.json({ edge_workers: options.edgeWorkers?.() ?? [] }));
   app.get('/admin/flags', (c) => c.json(Object.fromEntries(store.models().sort().map((m) => [m, describe(current(m))]))));
   app.get('/admin/flags/:model', (c) => c.json(describe(current(modelParam(c).model))));
   app.put('/admin/flags/:model', async (c) => {

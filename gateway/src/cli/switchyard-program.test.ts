@@ -55,7 +55,7 @@ describe('switchyard CLI: help and usage errors', () => {
   const paths = commandPaths(createSwitchyardProgram({ io: { stdout: () => {}, stderr: () => {} }, adminUrl: '', adminKey: undefined, stdin: Readable.from([]) }));
 
   it('has the documented commands', () => {
-    expect(paths.map((p) => p.join(' '))).toEqual(['status', 'rollout', 'pause', 'resume', 'promote', 'rollback', 'flags', 'flags get', 'flags set', 'flags kill', 'flags reset', 'history', 'stats']);
+    expect(paths.map((p) => p.join(' '))).toEqual(['edge', 'edge test', 'status', 'rollout', 'pause', 'resume', 'promote', 'rollback', 'flags', 'flags get', 'flags set', 'flags kill', 'flags reset', 'history', 'stats']);
   });
 
   it('prints help on stdout and exits 0 for --help on every command and subcommand, and for `help <command>`', async () => {

@@ -6,6 +6,7 @@
  */
 import { Argument, Command, InvalidArgumentError, Option } from 'commander';
 import { AdminClient } from './admin-client.ts';
+import { runEdgeTest } from './edge-test.ts';
 import { flagsTable, historyTable, statsTable, statusText, type AuditView, type FlagView, type StatsView, type StatusView } from './admin-tables.ts';
 import { EXIT_USAGE, type CliIo } from './cli-runner.ts';
 import { parseFlagsFile, readFlagsInput } from './flags-file.ts';
@@ -92,6 +93,28 @@ export function createSwitchyardProgram(options: SwitchyardCliOptions): Command 
     .option('--key <key>', 'admin key (default: SWITCHYARD_ADMIN_KEY or .switchyard/dev-api-key)')
     .option('--json', "print the admin API's answer as JSON instead of a table")
     .addHelpText('after', GLOBAL_HELP);
+
+  program
+    .command('edge')
+    .description('develop edge workers')
+    .command('test <module>')
+    .description('run an edge-worker module in its own least-privilege Deno process, in front of a stub model (or --model-url), and send it one request')
+    .option('--path <path>', 'request path', '/predict')
+    .option('--data <body>', 'request body', '')
+    .option('--model <name>', 'model name the module sees and may call', 'seed-classifier')
+    .option('--model-url <url>', 'a real model worker to call instead of the stub')
+    .option('--stub <json>', 'what the stub model answers to every inference')
+    .option('--var <name=value...>', 'a var for the module (repeatable)')
+    .action(async (module: string, opts: { path: string; data: string; model: string; modelUrl?: string; stub?: string; var?: string[] }, command: Command) => {
+      const vars = Object.fromEntries((opts.var ?? []).map((pair) => [pair.slice(0, pair.indexOf('=')), pair.slice(pair.indexOf('=') + 1)]));
+      const result = await runEdgeTest({
+        module, path: opts.path, data: opts.data, model: opts.model, vars,
+        ...(opts.modelUrl ? { modelUrl: opts.modelUrl } : {}),
+        ...(opts.stub ? { stubAnswer: JSON.parse(opts.stub) as unknown } : {}),
+      });
+      print(command, result, () => [`${result.status}`, ...Object.entries(result.headers).map(([k, v]) => `${k}: ${v}`), '', result.body, ...result.modelCalls.map((c) => `model call: POST ${c.path} ${c.body}`)].join('\n'));
+      if (result.status >= 400) throw new Error(`the edge worker answered ${result.status}`);
+    });
 
   program
     .command('status')

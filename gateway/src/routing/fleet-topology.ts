@@ -10,6 +10,8 @@ export interface VariantRoute {
   name: string;
   version: number;
   upstreams: readonly Upstream[];
+  /** The edge worker in front of this variant (its own, or the model's). */
+  edgeWorker?: string;
 }
 
 export interface ModelRoute {
@@ -26,7 +28,8 @@ export function buildTopology(config: FleetConfig, registry: UpstreamRegistry): 
   for (const [name, model] of Object.entries(config.models)) {
     const variants = new Map<string, VariantRoute>();
     for (const v of model.variants) {
-      variants.set(v.name, { name: v.name, version: v.version, upstreams: variantUpstreams(v).map((url) => registry.get(url)) });
+      const edgeWorker = v.edge_worker ?? model.edge_worker;
+      variants.set(v.name, { name: v.name, version: v.version, upstreams: variantUpstreams(v).map((url) => registry.get(url)), ...(edgeWorker ? { edgeWorker } : {}) });
     }
     topology.set(name, { name, stable: model.stable, variants, ...(model.shadow ? { shadow: model.shadow } : {}) });
   }

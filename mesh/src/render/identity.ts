@@ -16,14 +16,17 @@ import type { RenderOptions } from './options.ts';
  * The fleet config as the in-cluster gateway sees it: each variant's one
  * upstream is that variant's own Service (Istio balances its pods and never
  * re-splits), API keys come from a Secret, and the `mesh:` section stays out.
+ * Edge workers are not deployed to clusters yet (their modules and the Deno
+ * runtime are not in the images), so the in-cluster config leaves them, and
+ * the routes they own, out: the models behind them are served directly.
  */
 export function clusterConfig(config: FleetConfig, { mesh }: RenderOptions): FleetConfig {
   const models = Object.fromEntries(
     Object.entries(config.models).map(([name, model]) => [
       name,
       {
-        ...model,
-        variants: model.variants.map(({ port: _port, upstreams: _upstreams, ...v }) => ({
+        ...withoutEdgeWorker(model),
+        variants: model.variants.map(({ port: _port, upstreams: _upstreams, edge_worker: _edge, ...v }) => ({
           ...v,
           upstreams: [`http://${serviceHost(variantWorkload(name, v.name), mesh.namespace, mesh.cluster_domain)}:${WORKER_PORT}`],
         })),
@@ -32,7 +35,13 @@ export function clusterConfig(config: FleetConfig, { mesh }: RenderOptions): Fle
   );
   const inCluster: FleetConfig = { ...config };
   delete inCluster.mesh;
-  return { ...inCluster, gateway: { ...config.gateway, host: '0.0.0.0', admin_host: '0.0.0.0' }, auth: { ...config.auth, api_keys: [] }, models };
+  return { ...inCluster, edge_workers: {}, routes: [], gateway: { ...config.gateway, host: '0.0.0.0', admin_host: '0.0.0.0' }, auth: { ...config.auth, api_keys: [] }, models };
+}
+
+function withoutEdgeWorker<T extends { edge_worker?: string }>(model: T): T {
+  const rest = { ...model };
+  delete rest.edge_worker;
+  return rest;
 }
 
 export function configMapData(config: FleetConfig, options: RenderOptions): Record<string, string> {

@@ -103,7 +103,8 @@ export function proxy(options: ProxyOptions): MiddlewareHandler {
     const decision = c.get('route');
     const { model, variant, reason } = decision;
     const method = c.req.method;
-    const body = method === 'GET' || method === 'HEAD' ? undefined : await readBody(c, c.get('bodyLimit') ?? DEFAULT_BODY_LIMIT);
+    // An edge worker that was bypassed has read the body already.
+    const body = method === 'GET' || method === 'HEAD' ? undefined : (c.get('requestBody') ?? (await readBody(c, c.get('bodyLimit') ?? DEFAULT_BODY_LIMIT)));
     c.set('requestBody', body);
     const headers = upstreamRequestHeaders(c.req.raw.headers, c.get('requestId'), variant.name);
     const principal = c.get('principal') as Principal | undefined;

@@ -1,0 +1,78 @@
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { eventually } from '../src/eventually.ts';
+import { admin, inferRequest, startFleet, type Fleet, type Gateway } from '../src/fleet-fixture.ts';
+import { startOtlpReceiver, type OtlpReceiver, type ReceivedSpan } from '../src/otlp-receiver.ts';
+
+const SERVER = 2;
+
+describe('one trace across gateway → edge worker → model worker', () => {
+  let receiver: OtlpReceiver;
+  let fleet: Fleet;
+  let gateway: Gateway;
+
+  beforeAll(async () => {
+    receiver = await startOtlpReceiver();
+    const otel = { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json', OTEL_BSP_SCHEDULE_DELAY: '100' };
+    fleet = await startFleet({ v1Replicas: 1, workerEnv: { ...otel, SWITCHYARD_VARIANT: 'v1', SWITCHYARD_POOL: 'cpu' } });
+    const module = join(fleet.dir, 'pass-through.ts');
+    await writeFile(module, 'export default { fetch: (request, env) => env.MODEL.fetch(request) };');
+    await fleet.writeConfig({ edge: { workers: { 'pass-through': { module } }, v1: 'pass-through' } });
+    gateway = await fleet.startGateway({ ...otel, LOG_LEVEL: 'info' });
+  }, 120_000);
+  afterAll(async () => {
+    await fleet?.close();
+    await receiver?.close();
+  });
+
+  it('puts the model worker\'s span under the gateway request that the edge worker served', async () => {
+    const traceId = '9e'.repeat(16);
+    const res = await inferRequest(gateway.url, { traceparent: `00-${traceId}-${'cd'.repeat(8)}-01`, 'x-switchyard-variant': 'v1' });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('x-switchyard-edge-worker')).toBe('pass-through');
+    const spans = await eventually(
+      () => receiver.spans.filter((s) => s.traceId === traceId),
+      (s) => s.some((x) => x.service === 'switchyard-model-worker' && x.kind === SERVER) && s.some((x) => x.service === 'switchyard-gateway' && x.name === 'POST /v2/models/:model/infer'),
+    );
+    const byId = new Map(spans.map((s) => [s.spanId, s]));
+    const gatewayServer = spans.find((s) => s.service === 'switchyard-gateway' && s.name === 'POST /v2/models/:model/infer') as ReceivedSpan;
+    expect(gatewayServer.parentSpanId).toBe('cd'.repeat(8));
+    const workerServer = spans.find((s) => s.service === 'switchyard-model-worker' && s.kind === SERVER) as ReceivedSpan;
+    let ancestor = byId.get(workerServer.parentSpanId ?? '');
+    while (ancestor && ancestor !== gatewayServer) ancestor = byId.get(ancestor.parentSpanId ?? '');
+    expect(ancestor).toBe(gatewayServer);
+  });
+});
+
+describe('edge worker processes and their gateway', () => {
+  let fleet: Fleet;
+  afterAll(async () => {
+    await fleet?.close();
+  });
+
+  it('exit when their gateway is killed outright (no orphans)', async () => {
+    fleet = await startFleet({ v1Replicas: 1 });
+    const module = join(fleet.dir, 'pass-through.ts');
+    await writeFile(module, 'export default { fetch: (request, env) => env.MODEL.fetch(request) };');
+    await fleet.writeConfig({ edge: { workers: { 'pass-through': { module } }, v1: 'pass-through' } });
+    const gateway = await fleet.startGateway();
+    const listed = await admin(gateway, 'GET', '/admin/edge-workers');
+    const pid = (listed.body as { edge_workers: Array<{ pid: number }> }).edge_workers[0]?.pid as number;
+    expect(alive(pid)).toBe(true);
+    gateway.child.kill('SIGKILL');
+    await eventually(() => alive(pid), (running) => !running, 10_000);
+    expect(alive(pid)).toBe(false);
+  }, 120_000);
+});
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    // No such process: it has exited.
+    if ((error as NodeJS.ErrnoException).code === 'ESRCH') return false;
+    throw error;
+  }
+}
