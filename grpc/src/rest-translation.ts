@@ -13,7 +13,7 @@ import type {
 export interface RestCall {
   method: 'GET' | 'POST';
   path: string;
-  body?: string | Uint8Array;
+  body?: string | Uint8Array<ArrayBuffer>;
   /** Extra request headers (content type, `Inference-Header-Content-Length`). */
   headers?: Record<string, string>;
 }
