@@ -9,7 +9,7 @@ import { createHash } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startGatewayProcess, startWorkerProcess } from '@switchyard/fleet/worker-process';
+import { freePort, startGatewayProcess, startWorkerProcess } from '@switchyard/fleet/worker-process';
 import { stringify } from 'yaml';
 import { measureHttp } from './http-load.ts';
 import type { Measurement } from './measurement.ts';
@@ -39,7 +39,7 @@ export async function benchEdge(repository: string, durationS: number, record: (
     routes: [{ path: '/edge/infer', model: 'seed-classifier', edge_worker: 'pass-through' }],
     models: { 'seed-classifier': { stable: 'v1', variants: [{ name: 'v1', version: 1, weight: 100, upstreams: [worker.url] }] } },
   }));
-  const gateway = await startGatewayProcess({ configPath, env: { LOG_LEVEL: 'warn' } });
+  const gateway = await startGatewayProcess({ configPath, env: { LOG_LEVEL: 'warn', ADMIN_PORT: String(await freePort()) } });
   try {
     for (let i = 0; i < 100 && (await fetch(`${gateway.url}/v2/health/ready`)).status !== 200; i++) await new Promise((r) => setTimeout(r, 100));
     for (const connections of [1, 32]) {

@@ -9,7 +9,7 @@ import { createHash } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startGatewayProcess, startWorkerProcess, type ServiceProcess } from '@switchyard/fleet/worker-process';
+import { freePort, startGatewayProcess, startWorkerProcess, type ServiceProcess } from '@switchyard/fleet/worker-process';
 import { stringify } from 'yaml';
 import { binaryInferBody, fp32Bytes } from '../src/binary-tensors.ts';
 import { measureHttp } from './http-load.ts';
@@ -85,7 +85,7 @@ export async function benchTransports(
     auth: { api_keys: [{ id: 'bench', sha256: createHash('sha256').update(KEY).digest('hex'), tenant: 'bench', scopes: ['infer:*'] }] },
     models: { [MODEL]: { stable: 'v1', variants: [{ name: 'v1', version: 1, weight: 100, upstreams: [worker.url] }] } },
   }));
-  const gateway = await startGatewayProcess({ configPath, env: { LOG_LEVEL: 'warn' } });
+  const gateway = await startGatewayProcess({ configPath, env: { LOG_LEVEL: 'warn', ADMIN_PORT: String(await freePort()) } });
   for (let i = 0; i < 100 && (await fetch(`${gateway.url}/v2/health/ready`)).status !== 200; i++) await new Promise((r) => setTimeout(r, 100));
   const pixels = Float32Array.from({ length: ROWS_PER_REQUEST * 3 * 64 * 64 }, (_, i) => Math.sin(i * 0.01));
   const pid = gateway.child.pid ?? 0;

@@ -28,13 +28,13 @@ describe('edge workers in the local fleet', () => {
     dir = await mkdtemp(join(tmpdir(), 'switchyard-edge-fleet-'));
     // The repository's own fleet file, on free ports, with seed-classifier only (to spare the machine).
     const config = parse(await readFile(join(REPO, 'switchyard.yaml'), 'utf8')) as RepoConfig;
-    const [gatewayPort, adminPort, v1Port, v2Port] = await Promise.all([freePort(), freePort(), freePort(), freePort()]);
-    config.gateway = { ...config.gateway, port: gatewayPort, admin_port: adminPort, health_interval_ms: 200 };
+    const [gatewayPort, adminPort, grpcPort, v1Port, v2Port, v1Grpc, v2Grpc] = await Promise.all([freePort(), freePort(), freePort(), freePort(), freePort(), freePort(), freePort()]);
+    config.gateway = { ...config.gateway, port: gatewayPort, admin_port: adminPort, grpc_port: grpcPort, health_interval_ms: 200 };
     config.model_repository = join(dir, 'models');
     config.models = { 'seed-classifier': config.models['seed-classifier'] as RepoConfig['models'][string] };
     const [v1, v2] = config.models['seed-classifier']?.variants ?? [];
-    Object.assign(v1 ?? {}, { port: v1Port, replicas: 1 });
-    Object.assign(v2 ?? {}, { port: v2Port });
+    Object.assign(v1 ?? {}, { port: v1Port, grpc_port: v1Grpc, replicas: 1 });
+    Object.assign(v2 ?? {}, { port: v2Port, grpc_port: v2Grpc });
     for (const worker of Object.values(config.edge_workers)) worker.module = resolve(REPO, worker.module);
     await writeFile(join(dir, 'switchyard.yaml'), stringify(config));
 

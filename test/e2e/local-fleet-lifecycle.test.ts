@@ -20,10 +20,10 @@ function infer(gateway: string, key: string, model = 'seed-classifier'): Promise
 }
 
 async function smallFleet(dir: string): Promise<{ ports: number[]; gateway: string; fleet: Record<string, unknown> }> {
-  const [gatewayPort, adminPort, v1Port] = await Promise.all([freePort(), freePort(), freePort()]);
+  const [gatewayPort, adminPort, v1Port, v1Grpc] = await Promise.all([freePort(), freePort(), freePort(), freePort()]);
   const fleet = {
     gateway: { port: gatewayPort, admin_port: adminPort, health_interval_ms: 200 },
-    models: { 'seed-classifier': { stable: 'v1', variants: [{ name: 'v1', version: 1, weight: 100, port: v1Port }] } },
+    models: { 'seed-classifier': { stable: 'v1', variants: [{ name: 'v1', version: 1, weight: 100, port: v1Port, grpc_port: v1Grpc }] } },
   };
   await writeFleetFile(dir, fleet);
   return { ports: [gatewayPort, adminPort, v1Port], gateway: `http://127.0.0.1:${gatewayPort}`, fleet };
@@ -57,12 +57,13 @@ describe('the local fleet', () => {
 
       // Add a variant and a model whose only upstream is unreachable.
       const v2Port = await freePort();
+      const v1GrpcPort = ((fleet.models as Record<string, { variants: Array<{ grpc_port: number }> }>)['seed-classifier']?.variants[0]?.grpc_port) ?? 0;
       const deadPort = await freePort();
       const models = fleet.models as Record<string, { stable: string; variants: unknown[] }>;
       await writeFleetFile(dir, {
         ...fleet,
         models: {
-          'seed-classifier': { stable: 'v1', variants: [{ name: 'v1', version: 1, weight: 50, port: ports[2] }, { name: 'v2', version: 2, weight: 50, port: v2Port }] },
+          'seed-classifier': { stable: 'v1', variants: [{ name: 'v1', version: 1, weight: 50, port: ports[2], grpc_port: v1GrpcPort }, { name: 'v2', version: 2, weight: 50, port: v2Port, grpc_port: await freePort() }] },
           'remote-model': { stable: 'v1', variants: [{ name: 'v1', version: 1, weight: 100, upstreams: [`http://127.0.0.1:${deadPort}`] }] },
         },
       });

@@ -27,17 +27,17 @@ describe('the local fleet command', () => {
 
   it('brings up workers and gateway from switchyard.yaml, prints a curl that works, restarts a crashed worker, and stops cleanly', async () => {
     dir = await mkdtemp(join(tmpdir(), 'switchyard-local-'));
-    const [gatewayPort, v1Port, v2Port] = await Promise.all([freePort(), freePort(), freePort()]);
+    const [gatewayPort, adminPort, v1Port, v2Port, v1Grpc, v2Grpc] = await Promise.all([freePort(), freePort(), freePort(), freePort(), freePort(), freePort()]);
     await writeFile(join(dir, 'switchyard.yaml'), stringify({
       version: 1,
       model_repository: join(dir, 'models'),
-      gateway: { port: gatewayPort, health_interval_ms: 200 },
+      gateway: { port: gatewayPort, admin_port: adminPort, health_interval_ms: 200 },
       models: {
         'seed-classifier': {
           stable: 'v1',
           variants: [
-            { name: 'v1', version: 1, weight: 90, port: v1Port },
-            { name: 'v2', version: 2, weight: 10, port: v2Port },
+            { name: 'v1', version: 1, weight: 90, port: v1Port, grpc_port: v1Grpc },
+            { name: 'v2', version: 2, weight: 10, port: v2Port, grpc_port: v2Grpc },
           ],
         },
       },

@@ -84,6 +84,7 @@ describe('the rendered in-cluster config (gateway and worker processes)', () => 
       port: await freePort(),
       env: {
         ADMIN_PORT: String(await freePort()),
+        GRPC_PORT: String(await freePort()),
         SWITCHYARD_API_KEYS_FILE: keysPath,
         SWITCHYARD_TEST_HOSTS: JSON.stringify(hosts),
         NODE_OPTIONS: `--import ${DNS_HOOK}`,

@@ -10,7 +10,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
-import { startGatewayProcess, startWorkerProcess, type ServiceProcess, type WorkerProcess } from '@switchyard/fleet/worker-process';
+import { freePort, startGatewayProcess, startWorkerProcess, type ServiceProcess, type WorkerProcess } from '@switchyard/fleet/worker-process';
 import { imageStatsReference } from '@switchyard/model-worker/samples/image-stats';
 import { writeSampleRepository } from '@switchyard/model-worker/samples';
 import { request } from 'undici';
@@ -74,7 +74,7 @@ describe('Triton HTTP extensions across processes', () => {
         },
       },
     }));
-    gateway = await startGatewayProcess({ configPath, env: { LOG_LEVEL: 'warn' } });
+    gateway = await startGatewayProcess({ configPath, env: { LOG_LEVEL: 'warn', ADMIN_PORT: String(await freePort()) } });
     await eventually(async () => (await fetch(`${gateway.url}/v2/health/ready`)).status, (status) => status === 200);
   });
   afterAll(async () => {

@@ -8,7 +8,7 @@
  */
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -38,19 +38,32 @@ let passed = 0;
 let failed = 0;
 let skipped = 0;
 const missing: string[] = [];
+const brokenFiles: string[] = [];
 for (const workspace of workspaces) {
   if (!existsSync(resultFile(workspace))) {
     missing.push(workspace);
     continue;
   }
-  const results = JSON.parse(readFileSync(resultFile(workspace), 'utf8')) as { numPassedTests: number; numFailedTests: number; numPendingTests: number; numTodoTests: number };
+  const results = JSON.parse(readFileSync(resultFile(workspace), 'utf8')) as {
+    numPassedTests: number; numFailedTests: number; numPendingTests: number; numTodoTests: number;
+    testResults: Array<{ name: string; status: string; message?: string; assertionResults: Array<{ status: string }> }>;
+  };
   passed += results.numPassedTests;
   failed += results.numFailedTests;
   skipped += results.numPendingTests + results.numTodoTests;
+  // A file that fails outside any test (a failing beforeAll, an import error) fails the tests it could not run.
+  for (const file of results.testResults) {
+    if (file.status !== 'failed' || file.assertionResults.some((t) => t.status === 'failed')) continue;
+    const notRun = file.assertionResults.filter((t) => t.status !== 'passed').length;
+    failed += Math.max(notRun, 1);
+    skipped -= notRun;
+    brokenFiles.push(`${workspace}/${relative(join(ROOT, workspace), file.name)}`);
+  }
 }
 const notes = [
   failedTasks.size > 0 ? `failed tasks: ${[...failedTasks].join(', ')}` : '',
   missing.length > 0 ? `no test results from: ${missing.join(', ')}` : '',
+  brokenFiles.length > 0 ? `test files that failed before their tests could run (their tests count as failed): ${brokenFiles.join(', ')}` : '',
   skipped > 0 ? `${skipped} skipped` : '',
 ].filter(Boolean);
 if (notes.length > 0) process.stdout.write(`\n${notes.join('\n')}\n`);
