@@ -151,7 +151,9 @@ node -e "
 echo "== SIGTERM drains the gateway"
 podman stop --time 40 "$GATEWAY" >/dev/null
 CODE=$(podman inspect --format '{{.State.ExitCode}}' "$GATEWAY")
-podman logs "$GATEWAY" 2>&1 | grep -q 'drain' || { echo "podman-images: the gateway logged no drain" >&2; podman logs --tail 20 "$GATEWAY" >&2; exit 1; }
+# Read the whole log first: with pipefail, `podman logs | grep -q` fails when grep exits before podman has written everything.
+GATEWAY_LOG=$(podman logs "$GATEWAY" 2>&1)
+grep -q '"msg":"draining: finishing in-flight requests"' <<<"$GATEWAY_LOG" || { echo "podman-images: the gateway logged no drain" >&2; tail -n 20 <<<"$GATEWAY_LOG" >&2; exit 1; }
 [ "$CODE" = 0 ] || { echo "podman-images: the gateway exited $CODE after SIGTERM" >&2; exit 1; }
 echo "   gateway drained and exited 0"
 echo "podman-images: OK"
