@@ -1,6 +1,6 @@
 import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
 import { BasicTracerProvider, SamplingDecision, type ReadableSpan, type Sampler, type SpanExporter } from '@opentelemetry/sdk-trace-base';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { BoundedSpanProcessor } from './bounded-export.ts';
 
 /** An exporter the test answers by hand; `mode` says how it behaves. */
@@ -32,8 +32,9 @@ function endSpans(t: ReturnType<typeof tracer>, n: number): void {
 }
 
 async function until(check: () => boolean): Promise<void> {
-  for (let i = 0; i < 400 && !check(); i++) await new Promise((r) => setTimeout(r, 10));
-  if (!check()) throw new Error('condition not met');
+  await vi.waitFor(() => {
+    if (!check()) throw new Error('condition not met');
+  }, { timeout: 4000, interval: 10 });
 }
 
 describe('BoundedSpanProcessor', () => {

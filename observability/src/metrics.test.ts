@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { createMetricsRegistry } from './metrics.ts';
 import { EVENT_LOOP_BUCKETS_S, foldDelays } from './process-metrics.ts';
 
@@ -29,11 +29,11 @@ describe('metrics registry', () => {
   it('exposes process_start_time_seconds and the event-loop delay as a histogram, not quantile gauges', async () => {
     const registry = createMetricsRegistry({ service: 'a' });
     // The delay histogram appears once the first second of samples has been folded in.
-    let text = await registry.render();
-    for (const deadline = Date.now() + 10_000; !text.includes('nodejs_eventloop_delay_seconds_bucket') && Date.now() < deadline;) {
-      await new Promise((r) => setTimeout(r, 100));
-      text = await registry.render();
-    }
+    const text = await vi.waitFor(async () => {
+      const rendered = await registry.render();
+      if (!rendered.includes('nodejs_eventloop_delay_seconds_bucket')) throw new Error('no event-loop delay histogram yet');
+      return rendered;
+    }, { timeout: 10_000, interval: 100 });
     const start = Number(/^process_start_time_seconds (\S+)$/m.exec(text)?.[1]);
     expect(start).toBeGreaterThan(Date.now() / 1000 - 3600);
     expect(start).toBeLessThanOrEqual(Date.now() / 1000);

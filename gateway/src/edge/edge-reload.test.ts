@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { loadFleetConfig } from '@switchyard/fleet-config/load';
 import { captureLogs } from '@switchyard/model-worker/testing/worker-harness';
 import { writeSampleRepository } from '@switchyard/model-worker/samples';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { stringify } from 'yaml';
 import { createGateway, type Gateway } from '../create-gateway.ts';
 import { serveWorker, sha256, type ServedWorker } from '../testing/gateway-harness.ts';
@@ -72,7 +72,7 @@ describe('edge worker reload', () => {
     };
     const load = Promise.all(Array.from({ length: 8 }, client));
     // Reload once traffic flows through the old process.
-    while (answers.length < 20) await new Promise((r) => setTimeout(r, 5));
+    await vi.waitFor(() => expect(answers.length).toBeGreaterThanOrEqual(20), { timeout: 30_000, interval: 5 });
     await writeConfig('new');
     expect(await gateway.reload('test')).toBe(true);
     reloaded = true;

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { serve, type ServerType } from '@hono/node-server';
 import { writeSampleRepository } from '@switchyard/model-worker/samples';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { RolloutStateSchema } from '../flags/rollout-state.ts';
 import { judge } from '../rollout/rollout-controller.ts';
 import { withNodeBindings } from './node-bindings.ts';
@@ -14,13 +14,11 @@ import { buildTestGateway, serveWorker, sha256, type ServedWorker, type TestGate
 
 const KEY = 'sy_test_client_closed';
 
-/** Polls until `check` holds; the condition is observable, so no fixed sleep. */
+/** Waits until `check` holds (an observable condition, not a fixed sleep). */
 async function until(check: () => boolean | Promise<boolean>): Promise<void> {
-  for (let i = 0; i < 200; i++) {
-    if (await check()) return;
-    await new Promise((r) => setTimeout(r, 25));
-  }
-  throw new Error('condition not met');
+  await vi.waitFor(async () => {
+    if (!(await check())) throw new Error('condition not met');
+  }, { timeout: 5000, interval: 25 });
 }
 
 describe('a client that goes away', () => {

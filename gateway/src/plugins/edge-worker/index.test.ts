@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { writeSampleRepository } from '@switchyard/model-worker/samples';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { buildTestGateway, serveWorker, sha256, type ServedWorker, type TestGateway } from '../../testing/gateway-harness.ts';
 
 const KEY = 'sy_test_edge';
@@ -165,7 +165,7 @@ describe('edge workers', () => {
     expect(seen.body).toBe('payload');
     // What the module prints is logged with the worker's name.
     const line = `echo served ${res.headers.get('x-request-id')}`;
-    for (let i = 0; i < 200 && !gw.logs.lines.some((l) => l.line === line); i++) await new Promise((r) => setTimeout(r, 10));
+    await vi.waitFor(() => expect(gw.logs.lines.some((l) => l.line === line)).toBe(true), { timeout: 2000, interval: 10 });
     expect(gw.logs.lines.find((l) => l.line === line)).toMatchObject({ msg: 'edge worker output', edge_worker: 'echo', stream: 'stdout' });
   });
 

@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { writeSampleRepository } from '@switchyard/model-worker/samples';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { buildTestGateway, serveWorker, sha256, type ServedWorker } from '../../testing/gateway-harness.ts';
 
 const KEY = 'sy_test_shadow';
@@ -49,11 +49,11 @@ describe('shadow', () => {
     });
     const res = await gw.app.request('/v2/models/seed-classifier/infer', { method: 'POST', headers: { authorization: `Bearer ${KEY}`, 'content-type': 'application/json' }, body: BODY });
     expect(res.status).toBe(200);
-    let failed: Record<string, unknown> | undefined;
-    for (let i = 0; i < 200 && !failed; i++) {
-      await new Promise((r) => setTimeout(r, 10));
-      failed = gw.logs.lines.find((l) => l.msg === 'shadow copy failed');
-    }
+    const failed = await vi.waitFor(() => {
+      const line = gw.logs.lines.find((l) => l.msg === 'shadow copy failed');
+      if (!line) throw new Error('no failed shadow copy logged yet');
+      return line;
+    }, { timeout: 2000, interval: 10 });
     expect(failed).toMatchObject({ level: 'warn', model: 'seed-classifier', variant: 'v2', upstream: brokenUrl, reason: 'shadow variant answered 500' });
     expect(await (await gw.app.request('/metrics')).text()).toMatch(/switchyard_gateway_shadow_requests_total\{model="seed-classifier",variant="v2",outcome="error"\} 1/);
     await gw.close();
