@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { freePort } from '@switchyard/fleet/worker-process';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
+import { eventually } from '../src/eventually.ts';
 
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
 const FLEET_CLI = join(REPO, 'fleet/src/cli.ts');
@@ -44,7 +45,8 @@ describe('edge workers in the local fleet', () => {
     cli.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
     const exited = new Promise<number | null>((done) => cli.once('exit', done));
     try {
-      for (let i = 0; i < 900 && !output.includes('Press Ctrl-C to stop.') && cli.exitCode === null; i++) await new Promise((r) => setTimeout(r, 100));
+      // The banner, or the runner ending early (the assertion below then shows why).
+      await eventually(() => output.includes('Press Ctrl-C to stop.') || cli.exitCode !== null, Boolean, 90_000, 100);
       expect(output).toContain('Switchyard fleet is running.');
       const key = /dev key:\s+(\S+)/.exec(output)?.[1] ?? '';
       // Run the printed seed curl as printed.
