@@ -1,10 +1,12 @@
 #!/usr/bin/env node
 /**
- * `npm run bench [-- --only=worker|gateway|transports|grpc|flags|tracing|edge]`: Switchyard's benchmarks.
+ * `npm run bench [-- --only=worker|gateway|proxies|transports|grpc|flags|tracing|edge]`: Switchyard's benchmarks.
  * Worker: on wide-mlp, raw in-process session.run at batch 1 and 32, and
  * the worker over HTTP with batching off and on at concurrency 1, 16 and 64;
  * on seed-classifier, worker latency at concurrency 1. Gateway: direct vs
- * through the gateway on seed-classifier. Transports: HTTP JSON vs HTTP
+ * through the gateway on seed-classifier. Proxies: cost per request of the
+ * gateway next to nginx, HAProxy and a bare Node proxy under wrk, CPU per
+ * request of proxy and worker. Transports: HTTP JSON vs HTTP
  * binary tensors through the gateway on image-stats; gRPC (`--only=grpc`):
  * HTTP JSON vs gRPC through one gateway process. Edge: seed-classifier
  * through the gateway with and without a pass-through edge worker at 1 and
@@ -19,6 +21,7 @@ import { benchEdge, type EdgeRow } from './edge-bench.ts';
 import { benchFlags, type FlagRow } from './flags-bench.ts';
 import { benchGateway, type GatewayRow } from './gateway-bench.ts';
 import { benchGrpc, type GrpcRow } from './grpc-bench.ts';
+import { benchProxies, type ProxyRow } from './proxies-bench.ts';
 import { benchTracing, type TracingRow } from './tracing-bench.ts';
 import { benchTransports, type TransportRow } from './transport-bench.ts';
 import { benchWorker, type WorkerRow } from './worker-bench.ts';
@@ -26,18 +29,20 @@ import { benchWorker, type WorkerRow } from './worker-bench.ts';
 const ROOT = resolve(import.meta.dirname, '..', '..');
 const repository = resolve(process.env.SWITCHYARD_MODEL_REPOSITORY ?? join(ROOT, 'models'));
 const durationS = Number(process.env.BENCH_DURATION_S ?? 5);
+const proxyDurationS = Number(process.env.BENCH_DURATION_S ?? 8);
 const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const { values } = parseArgs({ options: { only: { type: 'string' } } });
-const sections = values.only ? [values.only] : ['worker', 'gateway', 'transports', 'grpc', 'flags', 'tracing', 'edge'];
+const sections = values.only ? [values.only] : ['worker', 'gateway', 'proxies', 'transports', 'grpc', 'flags', 'tracing', 'edge'];
 
-type AnyRow = WorkerRow | GatewayRow | FlagRow | TracingRow | TransportRow | GrpcRow | EdgeRow;
+type AnyRow = WorkerRow | GatewayRow | ProxyRow | FlagRow | TracingRow | TransportRow | GrpcRow | EdgeRow;
 type Row = AnyRow & { section: string };
 const rows: Row[] = [];
 const record = (section: string) => (row: AnyRow): void => {
   rows.push({ section, ...row });
   const cpu = 'gatewayCpuSecondsPer1000' in row && row.gatewayCpuSecondsPer1000 !== undefined ? `, gateway CPU ${row.gatewayCpuSecondsPer1000.toFixed(3)} s/1000 req` : '';
+  const proxyCpu = 'workerCpuMicrosPerRequest' in row ? `, proxy CPU ${row.proxyCpuMicrosPerRequest?.toFixed(1) ?? '—'} µs/req, worker CPU ${row.workerCpuMicrosPerRequest.toFixed(1)} µs/req` : '';
   const op = 'microsPerOp' in row && row.microsPerOp !== undefined ? `, ${row.microsPerOp.toFixed(3)} µs per evaluation` : '';
-  console.log(`  ${row.scenario} @${row.concurrency}: ${row.rowsPerSecond.toFixed(0)} per s, p50 ${row.p50Ms.toFixed(3)} ms, p99 ${row.p99Ms.toFixed(3)} ms, errors ${row.errors}${cpu}${op}`);
+  console.log(`  ${row.scenario} @${row.concurrency}: ${row.rowsPerSecond.toFixed(0)} per s, p50 ${row.p50Ms.toFixed(3)} ms, p99 ${row.p99Ms.toFixed(3)} ms, errors ${row.errors}${cpu}${proxyCpu}${op}`);
 };
 
 if (!hasSampleModels(repository)) {
@@ -49,6 +54,16 @@ if (sections.includes('worker')) await benchWorker(repository, durationS, record
 if (sections.includes('gateway')) {
   console.log('seed-classifier: direct vs through the gateway (auth + Redis rate limits + routing)');
   await benchGateway(repository, durationS, redisUrl, record('gateway'));
+}
+
+const proxyRows: ProxyRow[] = [];
+if (sections.includes('proxies')) {
+  console.log(`seed-classifier: direct vs nginx, HAProxy, a bare Node proxy and the gateway (wrk, 32 and 1 connections, ${proxyDurationS} s each)`);
+  const recordProxy = record('proxies');
+  await benchProxies(repository, proxyDurationS, redisUrl, (row) => {
+    proxyRows.push(row);
+    recordProxy(row);
+  }, (line) => console.log(`  ${line}`));
 }
 
 if (sections.includes('transports')) {
@@ -88,6 +103,20 @@ if (sections.includes('gateway')) {
   }
   ratios.gatewayAddedP50Ms = (find('gateway', 'latency probe: gateway', 1)?.p50Ms ?? NaN) - (find('gateway', 'latency probe: direct', 1)?.p50Ms ?? NaN);
 }
+if (sections.includes('proxies')) {
+  const at = (prefix: string, c: number) => proxyRows.find((r) => r.scenario.startsWith(prefix) && r.concurrency === c);
+  const direct32 = at('direct', 32)?.rowsPerSecond ?? NaN;
+  for (const [name, prefix] of [['Nginx', 'nginx'], ['Haproxy', 'HAProxy'], ['BareNode', 'bare Node'], ['GatewayNoPolicies', 'Switchyard gateway, no'], ['GatewayFull', 'Switchyard gateway, full (']] as const) {
+    const row = at(prefix, 32);
+    if (!row) continue;
+    ratios[`proxies${name}VsDirectAt32`] = row.rowsPerSecond / direct32;
+    ratios[`proxies${name}CpuMicrosPerRequest`] = row.proxyCpuMicrosPerRequest ?? NaN;
+  }
+  ratios.proxiesGatewayFullCpuVsBareNode = (at('Switchyard gateway, full (', 32)?.proxyCpuMicrosPerRequest ?? NaN) / (at('bare Node', 32)?.proxyCpuMicrosPerRequest ?? NaN);
+  ratios.proxiesWorkerCpuMicrosPerRequestDirect = at('direct', 32)?.workerCpuMicrosPerRequest ?? NaN;
+  ratios.proxiesTracing10VsOffAt32 = (at('Switchyard gateway, full, tracing', 32)?.rowsPerSecond ?? NaN) / (at('Switchyard gateway, full (', 32)?.rowsPerSecond ?? NaN);
+  ratios.proxiesGatewayFullAddedP50MsAt1 = (at('Switchyard gateway, full (', 1)?.p50Ms ?? NaN) - (at('direct', 1)?.p50Ms ?? NaN);
+}
 if (sections.includes('transports')) {
   ratios.httpBinaryVsJsonRowsPerSecond = (find('transports', 'HTTP binary tensors', 32)?.rowsPerSecond ?? NaN) / (find('transports', 'HTTP JSON', 32)?.rowsPerSecond ?? NaN);
 }
@@ -116,6 +145,18 @@ if (sections.includes('flags')) {
   ratios.flagEvaluationMicros = (find('flags', 'flag evaluation: OpenFeature client (gateway path)', 1) as FlagRow | undefined)?.microsPerOp ?? NaN;
 }
 
+if (proxyRows.length) {
+  for (const c of [32, 1]) {
+    const direct = proxyRows.find((r) => r.scenario.startsWith('direct') && r.concurrency === c)?.rowsPerSecond ?? NaN;
+    console.log(`\nCost per request, seed-classifier, wrk ${c} connection${c === 1 ? '' : 's'}:\n`);
+    console.log('| path | rows/s | ÷ direct | p50 ms | p99 ms | errors | proxy CPU µs/req | worker CPU µs/req |');
+    console.log('|---|---:|---:|---:|---:|---:|---:|---:|');
+    for (const r of proxyRows.filter((row) => row.concurrency === c)) {
+      console.log(`| ${r.scenario} | ${r.rowsPerSecond.toFixed(0)} | ${(r.rowsPerSecond / direct).toFixed(2)} | ${r.p50Ms.toFixed(3)} | ${r.p99Ms.toFixed(3)} | ${r.errors} | ${r.proxyCpuMicrosPerRequest?.toFixed(0) ?? '—'} | ${r.workerCpuMicrosPerRequest.toFixed(0)} |`);
+    }
+  }
+}
+
 console.log('\n| section | scenario | concurrency | rows/s (or ops/s) | p50 ms | p99 ms | errors | gateway CPU s / 1000 req | µs / evaluation |');
 console.log('|---|---|---:|---:|---:|---:|---:|---:|---:|');
 for (const r of rows) {
@@ -126,6 +167,20 @@ for (const r of rows) {
 }
 console.log('');
 const targets: Record<string, string> = {
+  proxiesNginxVsDirectAt32: '×',
+  proxiesHaproxyVsDirectAt32: '×',
+  proxiesBareNodeVsDirectAt32: '×',
+  proxiesGatewayNoPoliciesVsDirectAt32: '×',
+  proxiesGatewayFullVsDirectAt32: '× (target ≥ 0.7×)',
+  proxiesNginxCpuMicrosPerRequest: ' µs',
+  proxiesHaproxyCpuMicrosPerRequest: ' µs',
+  proxiesBareNodeCpuMicrosPerRequest: ' µs',
+  proxiesGatewayNoPoliciesCpuMicrosPerRequest: ' µs (target ≤ 95 µs)',
+  proxiesGatewayFullCpuMicrosPerRequest: ' µs (target ≤ 110 µs)',
+  proxiesGatewayFullCpuVsBareNode: '× (gateway full ÷ bare Node proxy, CPU per request)',
+  proxiesWorkerCpuMicrosPerRequestDirect: ' µs (worker, seed-classifier, target ≤ 80 µs)',
+  proxiesTracing10VsOffAt32: '× (gateway full, tracing 10% ÷ off, target ≥ 0.85×)',
+  proxiesGatewayFullAddedP50MsAt1: ' ms (wrk, 1 connection, target ≤ 0.3 ms)',
   batchedVsUnbatchedAt64: '× (target ≥ 5×)',
   batchedAt64VsRawBatch32: '× (target ≥ 0.6×)',
   gatewayVsDirectThroughputAt1: '×',
