@@ -25,7 +25,7 @@ const { completeConfig } = await import('./config/complete-config.ts');
 const { createGateway } = await import('./create-gateway.ts');
 const { createGatewayHttpServer } = await import('./http/client-error.ts');
 const { startGrpcServer } = await import('@switchyard/grpc/server');
-const { withNodeBindings } = await import('./http/node-bindings.ts');
+const { withNodeBindings } = await import('@switchyard/observability/node-bindings');
 const { randomUUID } = await import('node:crypto');
 const { hostname } = await import('node:os');
 

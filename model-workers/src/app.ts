@@ -6,8 +6,7 @@
 import type { Logger } from '@switchyard/observability/logger';
 import { PROMETHEUS_CONTENT_TYPE, type MetricsRegistry } from '@switchyard/observability/metrics';
 import { serverSpan } from '@switchyard/observability/tracing';
-import { Hono, type Context } from 'hono';
-import { bodyLimit } from 'hono/body-limit';
+import { Hono, type Context, type MiddlewareHandler } from 'hono';
 import { compress } from 'hono/compress';
 import { HTTPException } from 'hono/http-exception';
 import { COMPRESSIBLE_CONTENT_TYPE_REGEX } from 'hono/utils/compress';
@@ -89,7 +88,7 @@ export function createWorkerApp(options: WorkerAppOptions): Hono {
   async function readInferBody(c: Context): Promise<{ json: unknown; binary?: Uint8Array }> {
     const headerLength = c.req.header(HEADER_LENGTH_HEADER);
     if (headerLength === undefined) checkJsonType(c);
-    return splitInferBody(await readRequestBody(c.req.raw, maxBodyBytes), headerLength);
+    return splitInferBody(await readRequestBody(c, maxBodyBytes), headerLength);
   }
 
   function checkJsonType(c: Context): void {
@@ -101,7 +100,7 @@ export function createWorkerApp(options: WorkerAppOptions): Hono {
 
   async function readJson(c: Context): Promise<unknown> {
     checkJsonType(c);
-    return splitInferBody(await readRequestBody(c.req.raw, maxBodyBytes), undefined).json;
+    return splitInferBody(await readRequestBody(c, maxBodyBytes), undefined).json;
   }
 
   async function infer(version: ModelVersion, body: unknown, binary?: Uint8Array): Promise<{ id?: string; outputs: ResponseTensor[] }> {
@@ -145,10 +144,12 @@ export function createWorkerApp(options: WorkerAppOptions): Hono {
     }
   };
 
-  const limitBody = bodyLimit({
-    maxSize: maxBodyBytes,
-    onError: (c) => c.json({ error: `request body exceeds ${maxBodyBytes} bytes` }, 413),
-  });
+  /** A declared length over the limit is refused before anything is read; `readRequestBody` enforces it on the bytes themselves. */
+  const limitBody: MiddlewareHandler = async function limitBody(c, next) {
+    const declared = c.req.header('content-length');
+    if (declared !== undefined && Number(declared) > maxBodyBytes) throw new ServiceError(413, `request body exceeds ${maxBodyBytes} bytes`);
+    await next();
+  };
 
   app.get('/v2', (c) => c.json({ name: 'switchyard-model-worker', version: serverVersion, extensions: SUPPORTED_EXTENSIONS }));
   app.get('/v2/health/live', (c) => c.json({ live: true }));
@@ -192,7 +193,7 @@ export function createWorkerApp(options: WorkerAppOptions): Hono {
 
   /** Triton's repository index (read-only: this worker serves one model, loaded at start). */
   app.post('/v2/repository/index', limitBody, async (c) => {
-    const bytes = await readRequestBody(c.req.raw, maxBodyBytes);
+    const bytes = await readRequestBody(c, maxBodyBytes);
     const body = bytes.byteLength === 0 ? {} : splitInferBody(bytes, undefined).json;
     if (!isRecord(body)) throw badRequest('repository index body must be a JSON object, e.g. {"ready": true}');
     if (body.ready !== undefined && typeof body.ready !== 'boolean') throw badRequest('"ready" must be true or false');

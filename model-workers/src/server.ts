@@ -32,6 +32,7 @@ const telemetry = startTelemetry({
 const { createLogger } = await import('@switchyard/observability/logger');
 const { installShutdown, serveFetch } = await import('@switchyard/observability/node-service');
 const { createWorker } = await import('./create-worker.ts');
+const { withNodeBindings } = await import('@switchyard/observability/node-bindings');
 const { startGrpcServer } = await import('@switchyard/grpc/server');
 
 const logger = createLogger({ service: 'switchyard-model-worker', level: env.logLevel });
@@ -44,7 +45,8 @@ const worker = createWorker({
   maxBodyBytes: env.maxBodyBytes,
   spanCounts: () => telemetry.spanCounts(),
 });
-const server = await serveFetch({ fetch: worker.app.fetch, port: env.port, hostname: env.host, logger, listening: 'worker listening' });
+// The Node bindings let the app read bodies from the socket stream without building a web Request.
+const server = await serveFetch({ fetch: withNodeBindings(worker.app.fetch), port: env.port, hostname: env.host, logger, listening: 'worker listening' });
 // gRPC (inference.GRPCInferenceService) runs every call through the same app.
 const grpc = env.grpcPort === undefined
   ? undefined

@@ -7,7 +7,7 @@ import { writeSampleRepository } from '@switchyard/model-worker/samples';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { RolloutStateSchema } from '../flags/rollout-state.ts';
 import { judge } from '../rollout/rollout-controller.ts';
-import { withNodeBindings } from './node-bindings.ts';
+import { withNodeBindings } from '@switchyard/observability/node-bindings';
 import { startPlan } from '../rollout/rollout-operations.ts';
 import { startFrozenUpstream } from '../testing/frozen-upstream.ts';
 import { buildTestGateway, serveWorker, sha256, type ServedWorker, type TestGateway } from '../testing/gateway-harness.ts';

@@ -4,7 +4,7 @@
  * 500 and never held against the variant that was serving it.
  */
 import type { Context } from 'hono';
-import { bindingsOf } from './runtime-bindings.ts';
+import { bindingsOf } from '@switchyard/observability/runtime-bindings';
 
 export const CLIENT_CLOSED_REQUEST = 499;
 

@@ -11,7 +11,7 @@ import type { Context } from 'hono';
 import { ClientClosedRequest } from './client-closed.ts';
 import { checkDecodedSize, decodeFormat } from './content-coding.ts';
 import { GatewayError } from './gateway-error.ts';
-import { bindingsOf } from './runtime-bindings.ts';
+import { bindingsOf } from '@switchyard/observability/runtime-bindings';
 
 function tooLarge(maxBytes: number): GatewayError {
   return new GatewayError(413, `request body exceeds ${maxBytes} bytes`);

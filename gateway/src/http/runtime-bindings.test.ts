@@ -3,9 +3,9 @@ import { Hono } from 'hono';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { clientGone } from './client-closed.ts';
 import { GatewayError } from './gateway-error.ts';
-import { withNodeBindings } from './node-bindings.ts';
+import { withNodeBindings } from '@switchyard/observability/node-bindings';
 import { readBody } from './read-body.ts';
-import { bindingsOf, type RuntimeBindings } from './runtime-bindings.ts';
+import { bindingsOf, type RuntimeBindings } from '@switchyard/observability/runtime-bindings';
 
 /** Echoes the body it read and says which way it was read. */
 function echoApp(): Hono {

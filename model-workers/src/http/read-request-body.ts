@@ -1,9 +1,12 @@
 /**
  * Reads a request body, decoding `Content-Encoding: gzip | deflate` as it
- * streams. The limit applies to the decoded bytes: decoding stops, and the
- * request is refused with 413, the moment the output passes it, so a small
- * body that inflates enormously never fills memory.
+ * streams. The limit applies to the bytes read and to the decoded bytes:
+ * reading stops, and the request is refused with 413, the moment either
+ * passes it, so neither a long chunked body nor a small body that inflates
+ * enormously ever fills memory.
  */
+import { bindingsOf } from '@switchyard/observability/runtime-bindings';
+import type { Context } from 'hono';
 import { ServiceError } from './service-error.ts';
 
 type DecodeFormat = 'gzip' | 'deflate';
@@ -19,28 +22,9 @@ export function contentDecoder(header: string | null | undefined): DecodeFormat 
   return format;
 }
 
-export async function readRequestBody(request: Request, maxBytes: number): Promise<Uint8Array> {
-  const format = contentDecoder(request.headers.get('content-encoding'));
-  if (!format) return new Uint8Array(await request.arrayBuffer());
-  if (!request.body) return new Uint8Array(0);
-  const reader = request.body.pipeThrough<Uint8Array>(new DecompressionStream(format)).getReader();
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  for (;;) {
-    let result: Awaited<ReturnType<typeof reader.read>>;
-    try {
-      result = await reader.read();
-    } catch (error) {
-      throw new ServiceError(400, `request body is not valid ${format} data: ${error instanceof Error ? error.message : String(error)}`);
-    }
-    if (result.done) break;
-    total += result.value.byteLength;
-    if (total > maxBytes) {
-      await reader.cancel();
-      throw new ServiceError(413, `request body exceeds ${maxBytes} bytes once decoded (Content-Encoding: ${format})`);
-    }
-    chunks.push(result.value);
-  }
+/** Joins chunks into one array (no copy for a single chunk). */
+function concat(chunks: Uint8Array[], total: number): Uint8Array {
+  if (chunks.length === 1) return chunks[0] as Uint8Array;
   const body = new Uint8Array(total);
   let offset = 0;
   for (const chunk of chunks) {
@@ -48,4 +32,43 @@ export async function readRequestBody(request: Request, maxBytes: number): Promi
     offset += chunk.byteLength;
   }
   return body;
+}
+
+/** Reads every chunk of `source`, refusing with `tooLarge()` the moment the total passes `maxBytes`. */
+async function collect(source: AsyncIterable<Uint8Array>, maxBytes: number, tooLarge: () => ServiceError, broken: (error: unknown) => ServiceError): Promise<Uint8Array> {
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  try {
+    // Leaving the loop early (the limit) cancels the stream.
+    for await (const chunk of source) {
+      total += chunk.byteLength;
+      if (total > maxBytes) throw tooLarge();
+      chunks.push(chunk);
+    }
+  } catch (error) {
+    if (error instanceof ServiceError) throw error;
+    throw broken(error);
+  }
+  return concat(chunks, total);
+}
+
+/**
+ * The request body of `c`, read from the host's `readBody` binding when
+ * there is one (Node: the socket stream, with no web `Request` built) or
+ * else from the standard request stream, at most `maxBytes` (decoded).
+ */
+export async function readRequestBody(c: Context, maxBytes: number): Promise<Uint8Array> {
+  const format = contentDecoder(c.req.header('content-encoding'));
+  const source = bindingsOf(c)?.readBody?.() ?? c.req.raw.body;
+  if (!source) return new Uint8Array(0);
+  const unreadable = (error: unknown) => new ServiceError(400, `request body could not be read: ${error instanceof Error ? error.message : String(error)}`);
+  if (!format) return collect(source, maxBytes, () => new ServiceError(413, `request body exceeds ${maxBytes} bytes`), unreadable);
+  const stream = source instanceof ReadableStream ? (source as ReadableStream<Uint8Array>) : ReadableStream.from(source);
+  const decoded = stream.pipeThrough<Uint8Array>(new DecompressionStream(format));
+  return collect(
+    decoded,
+    maxBytes,
+    () => new ServiceError(413, `request body exceeds ${maxBytes} bytes once decoded (Content-Encoding: ${format})`),
+    (error) => new ServiceError(400, `request body is not valid ${format} data: ${error instanceof Error ? error.message : String(error)}`),
+  );
 }

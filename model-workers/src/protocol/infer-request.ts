@@ -58,9 +58,8 @@ function readShape(name: string, shape: unknown, maxElements: number): { shape: 
 
 function checkShape(spec: TensorSpec, shape: readonly number[], maxBatchSize: number): void {
   const batching = maxBatchSize > 0;
-  const expected = formatShape(spec.shape);
   if (shape.length !== spec.shape.length) {
-    throw badRequest(`input '${spec.name}': expected rank ${spec.shape.length} ${expected}, got ${formatShape(shape)}`);
+    throw badRequest(`input '${spec.name}': expected rank ${spec.shape.length} ${formatShape(spec.shape)}, got ${formatShape(shape)}`);
   }
   for (let d = 0; d < shape.length; d++) {
     const want = spec.shape[d] ?? VARIABLE_DIM;
@@ -70,7 +69,7 @@ function checkShape(spec: TensorSpec, shape: readonly number[], maxBatchSize: nu
         throw badRequest(`input '${spec.name}': batch size (dim 0) must be between 1 and ${maxBatchSize}, got ${got}`);
       }
     } else if (want !== VARIABLE_DIM && want !== got) {
-      throw badRequest(`input '${spec.name}': expected shape ${expected}, got ${formatShape(shape)} (dim ${d} must be ${want})`);
+      throw badRequest(`input '${spec.name}': expected shape ${formatShape(spec.shape)}, got ${formatShape(shape)} (dim ${d} must be ${want})`);
     }
   }
 }

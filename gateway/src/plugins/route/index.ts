@@ -12,7 +12,7 @@ const ATTRIBUTE_HEADER = 'x-switchyard-attr-';
 import { trace } from '@opentelemetry/api';
 import type { Context, MiddlewareHandler } from 'hono';
 import { GatewayError } from '../../http/gateway-error.ts';
-import { bindingsOf } from '../../http/runtime-bindings.ts';
+import { bindingsOf } from '@switchyard/observability/runtime-bindings';
 import { OVERRIDE_SCOPE, type Principal } from '../../principal.ts';
 import type { FleetTopology, ModelRoute, VariantRoute } from '../../routing/fleet-topology.ts';
 import type { RolloutContext } from '../../flags/evaluate-rollout.ts';

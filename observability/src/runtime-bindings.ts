@@ -1,6 +1,6 @@
 /**
  * What a host may pass as the fetch handler's second argument (Hono's
- * `c.env`): runtime-neutral hooks the gateway uses when they are there, each
+ * `c.env`): runtime-neutral hooks a service uses when they are there, each
  * with a Web-standard fallback (the request's body stream, headers and abort
  * signal). The Node entry passes them, read from the node:http request and
  * response, which spares building a web `Request` per call; `Deno.serve`,

@@ -1,5 +1,5 @@
 /**
- * The gateway's runtime bindings on Node (see `runtime-bindings.ts`), made
+ * A Switchyard service's runtime bindings on Node (see `runtime-bindings.ts`), made
  * by the Node entry from what @hono/node-server passes per request: the
  * node:http request and response. One object per request; the methods live
  * on the prototype.
