@@ -29,7 +29,7 @@ const { withNodeBindings } = await import('@switchyard/observability/node-bindin
 const { randomUUID } = await import('node:crypto');
 const { hostname } = await import('node:os');
 
-const logger = createLogger({ service: 'switchyard-gateway', level: env.logLevel });
+const logger = createLogger({ service: 'switchyard-gateway', level: env.logLevel, bufferBytes: env.logBufferBytes });
 const complete = completeConfig(env);
 let config;
 try {

@@ -35,7 +35,7 @@ const { createWorker } = await import('./create-worker.ts');
 const { withNodeBindings } = await import('@switchyard/observability/node-bindings');
 const { startGrpcServer } = await import('@switchyard/grpc/server');
 
-const logger = createLogger({ service: 'switchyard-model-worker', level: env.logLevel });
+const logger = createLogger({ service: 'switchyard-model-worker', level: env.logLevel, bufferBytes: env.logBufferBytes });
 const worker = createWorker({
   model: env.model,
   repository: env.repository,

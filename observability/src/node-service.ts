@@ -70,9 +70,8 @@ export function installShutdown(options: ShutdownOptions, env: NodeJS.ProcessEnv
     server.on('request', (_request: IncomingMessage, response: ServerResponse) => {
       if (draining) return closeAfter(response);
       unsent.add(response);
-      const forget = (): void => void unsent.delete(response);
-      response.once('finish', forget);
-      response.once('close', forget);
+      // 'close' follows 'finish' and also ends a response whose connection broke.
+      response.once('close', () => unsent.delete(response));
     });
   }
 

@@ -1,4 +1,5 @@
 /** The gateway's settings from the environment, read once at start-up. */
+import { MAX_LOG_BUFFER_BYTES } from '@switchyard/observability/logger';
 import { resolve } from 'node:path';
 import { z } from 'zod';
 
@@ -13,6 +14,8 @@ const GatewayEnvSchema = z.object({
   GRPC_PORT: z.coerce.number().int().min(0).max(65535).optional(),
   HOST: z.string().min(1).optional(),
   LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
+  /** Log lines gathered before one write to stdout (flushed at least every 100 ms and at exit); 0 writes each line at once. */
+  LOG_BUFFER_BYTES: z.coerce.number().int().min(0).max(MAX_LOG_BUFFER_BYTES).default(4096),
   SWITCHYARD_DRAIN_TIMEOUT_MS: z.coerce.number().int().min(0).default(30_000),
   /** A YAML file of further API keys (`api_keys: [...]`), e.g. a mounted Kubernetes Secret. */
   SWITCHYARD_API_KEYS_FILE: z.string().min(1).optional(),
@@ -29,6 +32,7 @@ export interface GatewayEnv {
   grpcPort?: number;
   host?: string;
   logLevel: string;
+  logBufferBytes: number;
   drainTimeoutMs: number;
   devKeySha256?: string;
   apiKeysFile?: string;
@@ -44,6 +48,7 @@ export function readGatewayEnv(env: NodeJS.ProcessEnv): GatewayEnv {
     configPath: resolve(e.SWITCHYARD_CONFIG),
     redisPrefix: e.SWITCHYARD_REDIS_PREFIX,
     logLevel: e.LOG_LEVEL,
+    logBufferBytes: e.LOG_BUFFER_BYTES,
     drainTimeoutMs: e.SWITCHYARD_DRAIN_TIMEOUT_MS,
     ...(e.REDIS_URL ? { redisUrl: e.REDIS_URL } : {}),
     ...(e.PORT !== undefined ? { port: e.PORT } : {}),

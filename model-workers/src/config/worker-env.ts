@@ -1,4 +1,5 @@
 /** The worker's settings, read once from the environment at start-up. */
+import { MAX_LOG_BUFFER_BYTES } from '@switchyard/observability/logger';
 import { resolve } from 'node:path';
 import { z } from 'zod';
 
@@ -19,6 +20,8 @@ const WorkerEnvSchema = z.object({
   SWITCHYARD_VARIANT: z.string().min(1).optional(),
   SWITCHYARD_POOL: z.enum(['cpu', 'gpu']).optional(),
   LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
+  /** Log lines gathered before one write to stdout (flushed at least every 100 ms and at exit); 0 writes each line at once. */
+  LOG_BUFFER_BYTES: z.coerce.number().int().min(0).max(MAX_LOG_BUFFER_BYTES).default(4096),
 });
 
 export interface WorkerEnv {
@@ -33,6 +36,7 @@ export interface WorkerEnv {
   maxBodyBytes: number;
   drainTimeoutMs: number;
   logLevel: string;
+  logBufferBytes: number;
   variant?: string;
   pool?: string;
 }
@@ -54,6 +58,7 @@ export function readWorkerEnv(env: NodeJS.ProcessEnv): WorkerEnv {
     maxBodyBytes: e.SWITCHYARD_MAX_BODY_BYTES,
     drainTimeoutMs: e.SWITCHYARD_DRAIN_TIMEOUT_MS,
     logLevel: e.LOG_LEVEL,
+    logBufferBytes: e.LOG_BUFFER_BYTES,
     ...(e.SWITCHYARD_VARIANT ? { variant: e.SWITCHYARD_VARIANT } : {}),
     ...(e.SWITCHYARD_POOL ? { pool: e.SWITCHYARD_POOL } : {}),
   };
