@@ -97,7 +97,7 @@ export async function createGateway(settings: GatewaySettings): Promise<Gateway>
   let inflight = 0;
 
   const metrics = createMetricsRegistry({ service: 'switchyard-gateway', ...(settings.spanCounts ? { spanCounts: settings.spanCounts } : {}) });
-  const gatewayMetrics = new GatewayMetrics(metrics.meter);
+  const gatewayMetrics = new GatewayMetrics(metrics.meter, metrics.fast);
   const registry = new UpstreamRegistry({
     connectTimeoutMs: config.gateway.connect_timeout_ms,
     breakerFailures: config.gateway.circuit_breaker.failures,

@@ -41,7 +41,7 @@ export interface Worker {
 export function createWorker(settings: WorkerSettings): Worker {
   const { model: modelName, repository, versions, logger, serviceVersion, maxBodyBytes = 16 * 1024 * 1024 } = settings;
   const metrics = createMetricsRegistry({ service: 'switchyard-model-worker', ...(settings.spanCounts ? { spanCounts: settings.spanCounts } : {}) });
-  const workerMetrics = new WorkerMetrics(metrics.meter, modelName);
+  const workerMetrics = new WorkerMetrics(metrics.meter, metrics.fast, modelName);
   const host = new ModelHost(modelName);
   WorkerMetrics.observe(metrics.meter, () => {
     const model = host.model;

@@ -116,7 +116,7 @@ describe('worker gRPC transport', () => {
       const metrics = createMetricsRegistry({ service: 'loading-worker' });
       const host = new ModelHost('seed-classifier');
       const app = createWorkerApp({
-        host, logger: createLogger({ service: 't', level: 'silent' }), metrics, workerMetrics: new WorkerMetrics(metrics.meter, 'seed-classifier'),
+        host, logger: createLogger({ service: 't', level: 'silent' }), metrics, workerMetrics: new WorkerMetrics(metrics.meter, metrics.fast, 'seed-classifier'),
         maxBodyBytes: 1024 * 1024, serverVersion: 'test',
       });
       const loading = await serveGrpc(app.fetch);

@@ -6,7 +6,8 @@
 import type { Meter } from '@opentelemetry/api';
 import { PrometheusSerializer } from '@opentelemetry/exporter-prometheus';
 import { resourceFromAttributes } from '@opentelemetry/resources';
-import { AggregationTemporality, InstrumentType, MeterProvider, MetricReader } from '@opentelemetry/sdk-metrics';
+import { AggregationTemporality, InstrumentType, MeterProvider, MetricReader, type MetricProducer } from '@opentelemetry/sdk-metrics';
+import { FastInstruments } from './fast-instruments.ts';
 import { registerProcessMetrics } from './process-metrics.ts';
 
 export const PROMETHEUS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
@@ -21,8 +22,9 @@ const UNIT_LINE = /^# UNIT .*\n/gm;
  * a reload removed) disappears instead of repeating its last value forever.
  */
 class ScrapeReader extends MetricReader {
-  constructor() {
+  constructor(producers: MetricProducer[]) {
     super({
+      metricProducers: producers,
       aggregationTemporalitySelector: (type) => (type === InstrumentType.OBSERVABLE_GAUGE ? AggregationTemporality.DELTA : AggregationTemporality.CUMULATIVE),
     });
   }
@@ -38,6 +40,8 @@ class ScrapeReader extends MetricReader {
 
 export interface MetricsRegistry {
   meter: Meter;
+  /** Counters and histograms for the request path (see `fast-instruments.ts`), in the same `/metrics`. */
+  fast: FastInstruments;
   /** The current values in Prometheus text exposition format. */
   render(): Promise<string>;
   shutdown(): Promise<void>;
@@ -53,8 +57,10 @@ export interface MetricsOptions {
 
 export function createMetricsRegistry(options: MetricsOptions): MetricsRegistry {
   const { service, meterName = 'switchyard', spanCounts } = options;
-  const exporter = new ScrapeReader();
-  const provider = new MeterProvider({ resource: resourceFromAttributes({ 'service.name': service }), readers: [exporter] });
+  const resource = resourceFromAttributes({ 'service.name': service });
+  const fast = new FastInstruments(meterName, resource);
+  const exporter = new ScrapeReader([fast]);
+  const provider = new MeterProvider({ resource, readers: [exporter] });
   const serializer = new PrometheusSerializer(undefined, false, undefined, true, true);
   const stopProcessMetrics = registerProcessMetrics(provider.getMeter('switchyard-process'));
   if (spanCounts) {
@@ -67,6 +73,7 @@ export function createMetricsRegistry(options: MetricsOptions): MetricsRegistry 
   }
   return {
     meter: provider.getMeter(meterName),
+    fast,
     async render(): Promise<string> {
       const { resourceMetrics, errors } = await exporter.collect();
       if (errors.length > 0) throw new AggregateError(errors, 'metric collection failed');

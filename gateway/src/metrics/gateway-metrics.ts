@@ -9,6 +9,7 @@
  * applied, so `increase()` and ratios see the first event.
  */
 import type { Counter, Histogram, Meter } from '@opentelemetry/api';
+import type { FastCounter, FastHistogram, FastInstruments } from '@switchyard/observability/fast-instruments';
 import type { RateLimitObserver, RateLimitOutcome } from '../plugins/rate-limit/index.ts';
 import type { ProxyObserver } from '../plugins/proxy/index.ts';
 import type { ShadowObserver, ShadowOutcome } from '../plugins/shadow/index.ts';
@@ -35,16 +36,17 @@ export function variantOutcome(status: number): VariantOutcome {
 }
 
 export class GatewayMetrics implements RateLimitObserver, ProxyObserver, ShadowObserver {
-  readonly #requests: Counter;
-  readonly #duration: Histogram;
-  readonly #variantRequests: Counter;
-  readonly #variantDuration: Histogram;
-  readonly #rateLimit: Counter;
-  readonly #attempts: Counter;
+  // Recorded on every request: fast instruments (plain increments, reported at scrape time).
+  readonly #requests: FastCounter<'model' | 'variant' | 'status'>;
+  readonly #duration: FastHistogram<'model' | 'variant' | 'status'>;
+  readonly #variantRequests: FastCounter<'model' | 'variant' | 'outcome'>;
+  readonly #variantDuration: FastHistogram<'model' | 'variant'>;
+  readonly #rateLimit: FastCounter<'policy' | 'outcome'>;
+  readonly #attempts: FastCounter<'model' | 'variant' | 'outcome'>;
+  readonly #flagEvaluations: FastCounter<'model' | 'variant' | 'reason'>;
   readonly #shadow: Counter;
   readonly #shadowDuration: Histogram;
   readonly #rolloutDecisions: Counter;
-  readonly #flagEvaluations: Counter;
   readonly #flags = new Map<string, FlagView>();
   #labels = new MetricLabels();
   #topology: FleetTopology = new Map();
@@ -54,26 +56,26 @@ export class GatewayMetrics implements RateLimitObserver, ProxyObserver, ShadowO
   readonly #health = new Map<string, boolean>();
   #storeHealthy = true;
 
-  constructor(meter: Meter) {
-    this.#requests = meter.createCounter('switchyard_gateway_requests', { description: 'Requests by model, variant (none when not routed) and status' });
-    this.#duration = meter.createHistogram('switchyard_gateway_request_duration_seconds', {
-      description: 'Gateway request latency, upstream included', unit: 's', advice: { explicitBucketBoundaries: LATENCY_BUCKETS_S },
-    });
-    this.#variantRequests = meter.createCounter('switchyard_gateway_variant_requests', {
+  constructor(meter: Meter, fast: FastInstruments) {
+    this.#requests = fast.createCounter('switchyard_gateway_requests', { description: 'Requests by model, variant (none when not routed) and status' }, ['model', 'variant', 'status']);
+    this.#duration = fast.createHistogram('switchyard_gateway_request_duration_seconds', {
+      description: 'Gateway request latency, upstream included', unit: 's', boundaries: LATENCY_BUCKETS_S,
+    }, ['model', 'variant', 'status']);
+    this.#variantRequests = fast.createCounter('switchyard_gateway_variant_requests', {
       description: 'Inference requests routed to a variant, by what it answered (success, client_error, server_error)',
-    });
-    this.#variantDuration = meter.createHistogram('switchyard_gateway_variant_request_duration_seconds', {
+    }, ['model', 'variant', 'outcome']);
+    this.#variantDuration = fast.createHistogram('switchyard_gateway_variant_request_duration_seconds', {
       description: 'Latency of inference requests a variant answered (successes and server errors; client errors excluded)', unit: 's',
-      advice: { explicitBucketBoundaries: LATENCY_BUCKETS_S },
-    });
-    this.#rateLimit = meter.createCounter('switchyard_gateway_rate_limit_decisions', { description: 'Rate-limit decisions by policy and outcome' });
-    this.#attempts = meter.createCounter('switchyard_gateway_upstream_attempts', { description: 'Upstream attempts by outcome (ok, retry, timeout)' });
+      boundaries: LATENCY_BUCKETS_S,
+    }, ['model', 'variant']);
+    this.#rateLimit = fast.createCounter('switchyard_gateway_rate_limit_decisions', { description: 'Rate-limit decisions by policy and outcome' }, ['policy', 'outcome']);
+    this.#attempts = fast.createCounter('switchyard_gateway_upstream_attempts', { description: 'Upstream attempts by outcome (ok, retry, timeout)' }, ['model', 'variant', 'outcome']);
     this.#shadow = meter.createCounter('switchyard_gateway_shadow_requests', { description: 'Shadow copies by outcome (agree, disagree, error)' });
     this.#shadowDuration = meter.createHistogram('switchyard_gateway_shadow_duration_seconds', {
       description: 'Latency of shadow copies', unit: 's', advice: { explicitBucketBoundaries: LATENCY_BUCKETS_S },
     });
     this.#rolloutDecisions = meter.createCounter('switchyard_gateway_rollout_decisions', { description: 'Automatic rollout decisions by model and action' });
-    this.#flagEvaluations = meter.createCounter('switchyard_gateway_flag_evaluations', { description: 'Variant flag evaluations by model, variant and reason' });
+    this.#flagEvaluations = fast.createCounter('switchyard_gateway_flag_evaluations', { description: 'Variant flag evaluations by model, variant and reason' }, ['model', 'variant', 'reason']);
     this.#observeFlags(meter);
     this.#observeUpstreams(meter);
   }

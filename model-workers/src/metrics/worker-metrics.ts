@@ -9,7 +9,8 @@
  * any other name is counted as model and version `unknown`. Counters for a
  * loaded version start at zero, so `increase()` sees the first event.
  */
-import type { Attributes, Histogram, Counter, Meter } from '@opentelemetry/api';
+import type { Histogram, Counter, Meter } from '@opentelemetry/api';
+import type { FastCounter, FastHistogram, FastInstruments } from '@switchyard/observability/fast-instruments';
 import type { BatchObserver } from '../batching/dynamic-batcher.ts';
 
 const LATENCY_BUCKETS_S = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
@@ -24,27 +25,28 @@ export interface QueueDepthSource {
 }
 
 export class WorkerMetrics {
-  readonly #requests: Counter;
-  readonly #duration: Histogram;
+  // Recorded on every request: fast instruments (plain increments, reported at scrape time).
+  readonly #requests: FastCounter<'model' | 'version' | 'status'>;
+  readonly #duration: FastHistogram<'model' | 'version' | 'status'>;
+  readonly #queueWait: FastHistogram<'model' | 'version'>;
   readonly #batchSize: Histogram;
-  readonly #queueWait: Histogram;
   readonly #inferences: Counter;
   readonly #executions: Counter;
   readonly #model: string;
   readonly #capacity = new Map<string, number>();
 
-  constructor(meter: Meter, model: string) {
+  constructor(meter: Meter, fast: FastInstruments, model: string) {
     this.#model = model;
-    this.#requests = meter.createCounter('switchyard_worker_requests', { description: 'Inference requests by model, version and status' });
-    this.#duration = meter.createHistogram('switchyard_worker_request_duration_seconds', {
-      description: 'Inference request latency', unit: 's', advice: { explicitBucketBoundaries: LATENCY_BUCKETS_S },
-    });
+    this.#requests = fast.createCounter('switchyard_worker_requests', { description: 'Inference requests by model, version and status' }, ['model', 'version', 'status']);
+    this.#duration = fast.createHistogram('switchyard_worker_request_duration_seconds', {
+      description: 'Inference request latency', unit: 's', boundaries: LATENCY_BUCKETS_S,
+    }, ['model', 'version', 'status']);
     this.#batchSize = meter.createHistogram('switchyard_worker_batch_size', {
       description: 'Rows per session.run', advice: { explicitBucketBoundaries: BATCH_BUCKETS },
     });
-    this.#queueWait = meter.createHistogram('switchyard_worker_queue_wait_seconds', {
-      description: 'Time a request waited in the batch queue', unit: 's', advice: { explicitBucketBoundaries: LATENCY_BUCKETS_S },
-    });
+    this.#queueWait = fast.createHistogram('switchyard_worker_queue_wait_seconds', {
+      description: 'Time a request waited in the batch queue', unit: 's', boundaries: LATENCY_BUCKETS_S,
+    }, ['model', 'version']);
     this.#inferences = meter.createCounter('switchyard_worker_inferences', { description: 'Rows inferred (sum of batch sizes)' });
     this.#executions = meter.createCounter('switchyard_worker_executions', { description: 'session.run calls' });
     const capacity = meter.createObservableGauge('switchyard_worker_queue_capacity', { description: 'Requests the batch queue holds before it refuses with 429' });
@@ -55,20 +57,20 @@ export class WorkerMetrics {
 
   /** Records one finished inference request for a version of this worker's model. */
   request(version: string, status: number, seconds: number): void {
-    const attributes: Attributes = { model: this.#model, version, status: String(status) };
+    const attributes = { model: this.#model, version, status: String(status) };
     this.#requests.add(1, attributes);
     this.#duration.record(seconds, attributes);
   }
 
   /** Records a request not resolved to a loaded version (another model, an unknown version, or still loading). */
   unresolved(status: number, seconds: number): void {
-    const attributes: Attributes = { model: UNKNOWN, version: UNKNOWN, status: String(status) };
+    const attributes = { model: UNKNOWN, version: UNKNOWN, status: String(status) };
     this.#requests.add(1, attributes);
     this.#duration.record(seconds, attributes);
   }
 
   observerFor(version: number): BatchObserver {
-    const attributes: Attributes = { model: this.#model, version: String(version) };
+    const attributes = { model: this.#model, version: String(version) };
     for (const status of INITIAL_STATUSES) this.#requests.add(0, { ...attributes, status });
     this.#inferences.add(0, attributes);
     this.#executions.add(0, attributes);
