@@ -3,6 +3,7 @@
  * Inference Protocol v2 endpoints, the v1 `:predict` form, health and
  * `/metrics`. Node-specific concerns live in `server.ts`.
  */
+import { headerOf } from '@switchyard/observability/runtime-bindings';
 import type { Logger } from '@switchyard/observability/logger';
 import { PROMETHEUS_CONTENT_TYPE, type MetricsRegistry } from '@switchyard/observability/metrics';
 import { serverSpan } from '@switchyard/observability/tracing';
@@ -57,7 +58,7 @@ export function createWorkerApp(options: WorkerAppOptions): Hono {
   // Responses are compressed only for clients that ask; JSON and binary tensor bodies both qualify.
   const compressor = compress({ contentTypeFilter: (type) => COMPRESSIBLE_CONTENT_TYPE_REGEX.test(type) || type.startsWith('application/octet-stream') });
   app.use(function compressResponses(c, next) {
-    return c.req.header('accept-encoding') ? compressor(c, next) : next();
+    return headerOf(c, 'accept-encoding') ? compressor(c, next) : next();
   });
 
   app.onError(function renderError(error, c) {
@@ -86,13 +87,13 @@ export function createWorkerApp(options: WorkerAppOptions): Hono {
 
   /** The body of an infer call: JSON, or a JSON header plus binary tensor data (Inference-Header-Content-Length). */
   async function readInferBody(c: Context): Promise<{ json: unknown; binary?: Uint8Array }> {
-    const headerLength = c.req.header(HEADER_LENGTH_HEADER);
+    const headerLength = headerOf(c, HEADER_LENGTH_HEADER);
     if (headerLength === undefined) checkJsonType(c);
     return splitInferBody(await readRequestBody(c, maxBodyBytes), headerLength);
   }
 
   function checkJsonType(c: Context): void {
-    const type = c.req.header('content-type');
+    const type = headerOf(c, 'content-type');
     if (type !== undefined && !JSON_TYPE.test(type)) {
       throw new ServiceError(415, `content-type must be application/json, or send binary tensor data with the Inference-Header-Content-Length header; got ${type}`);
     }
@@ -137,7 +138,7 @@ export function createWorkerApp(options: WorkerAppOptions): Hono {
         if (status === 200) resolved.statistics.requestSucceeded(seconds);
         else resolved.statistics.requestFailed(seconds);
       } else workerMetrics.unresolved(status, seconds); // not a loaded version: labels say `unknown`, never the path's names
-      const line = { request_id: c.req.header('x-request-id'), model: host.modelName, version, status, duration_ms: Math.round(seconds * 1e6) / 1e3 };
+      const line = { request_id: headerOf(c, 'x-request-id'), model: host.modelName, version, status, duration_ms: Math.round(seconds * 1e6) / 1e3 };
       if (status >= 500) logger.error(line, 'inference failed');
       else if (status >= 400) logger.info(line, 'inference rejected');
       else logger.info(line, 'inference served');
@@ -146,7 +147,7 @@ export function createWorkerApp(options: WorkerAppOptions): Hono {
 
   /** A declared length over the limit is refused before anything is read; `readRequestBody` enforces it on the bytes themselves. */
   const limitBody: MiddlewareHandler = async function limitBody(c, next) {
-    const declared = c.req.header('content-length');
+    const declared = headerOf(c, 'content-length');
     if (declared !== undefined && Number(declared) > maxBodyBytes) throw new ServiceError(413, `request body exceeds ${maxBodyBytes} bytes`);
     await next();
   };

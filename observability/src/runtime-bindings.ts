@@ -22,3 +22,33 @@ export interface RuntimeBindings {
 export function bindingsOf(c: Context): RuntimeBindings | undefined {
   return c.env as RuntimeBindings | undefined;
 }
+
+/**
+ * A request header of `c`, from the host's plain header object when it
+ * passes one (on Node: no web `Headers` is built for the request), else
+ * from the standard request. Names are lower case. As on Node, a repeated
+ * header is one value joined with ", ", except those Node keeps only once
+ * (e.g. `authorization`, `content-type`, `content-length`: the first wins).
+ */
+export function headerOf(c: Context, name: string): string | undefined {
+  const headers = bindingsOf(c)?.headers?.();
+  if (!headers) return c.req.header(name);
+  const value = headers[name];
+  return Array.isArray(value) ? value.join(', ') : value;
+}
+
+/** A `TextMapGetter` (OpenTelemetry propagation) over the same headers. */
+export function headerCarrier(c: Context): { get(name: string): string | undefined; keys(): string[] } {
+  const headers = bindingsOf(c)?.headers?.();
+  if (!headers) {
+    const standard = c.req.raw.headers;
+    return { get: (name) => standard.get(name) ?? undefined, keys: () => [...standard.keys()] };
+  }
+  return {
+    get: (name) => {
+      const value = headers[name];
+      return Array.isArray(value) ? value.join(', ') : value;
+    },
+    keys: () => Object.keys(headers),
+  };
+}

@@ -8,6 +8,7 @@
 import { context, propagation, SpanKind, SpanStatusCode, trace, type TextMapGetter } from '@opentelemetry/api';
 import type { MiddlewareHandler } from 'hono';
 import { routePath } from 'hono/route';
+import { headerCarrier } from './runtime-bindings.ts';
 
 /** Health polls, readiness checks and metric scrapes: routine traffic that would otherwise fill the trace store with one-span traces. */
 const PROBE_PATH = /^\/(?:metrics|v2\/health\/(?:live|ready)|v2\/models\/[^/]+(?:\/versions\/[^/]+)?\/ready)$/;
@@ -17,9 +18,9 @@ export function isProbePath(path: string): boolean {
   return PROBE_PATH.test(path);
 }
 
-const headerGetter: TextMapGetter<Headers> = {
-  keys: (headers) => [...headers.keys()],
-  get: (headers, key) => headers.get(key) ?? undefined,
+const headerGetter: TextMapGetter<ReturnType<typeof headerCarrier>> = {
+  keys: (carrier) => carrier.keys(),
+  get: (carrier, key) => carrier.get(key),
 };
 
 export interface ServerSpanOptions {
@@ -30,7 +31,7 @@ export interface ServerSpanOptions {
 export function serverSpan(options: ServerSpanOptions = {}): MiddlewareHandler {
   const tracer = trace.getTracer(options.tracerName ?? 'switchyard');
   return async function serverSpanMiddleware(c, next) {
-    const parent = propagation.extract(context.active(), c.req.raw.headers, headerGetter);
+    const parent = propagation.extract(context.active(), headerCarrier(c), headerGetter);
     // A probe starts no trace of its own; one that is part of a caller's trace is still traced.
     if (isProbePath(c.req.path) && !trace.getSpanContext(parent)) return next();
     const method = c.req.method;

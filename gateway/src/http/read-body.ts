@@ -11,7 +11,7 @@ import type { Context } from 'hono';
 import { ClientClosedRequest } from './client-closed.ts';
 import { checkDecodedSize, decodeFormat } from './content-coding.ts';
 import { GatewayError } from './gateway-error.ts';
-import { bindingsOf } from '@switchyard/observability/runtime-bindings';
+import { bindingsOf, headerOf } from '@switchyard/observability/runtime-bindings';
 
 function tooLarge(maxBytes: number): GatewayError {
   return new GatewayError(413, `request body exceeds ${maxBytes} bytes`);
@@ -29,7 +29,7 @@ function concat(chunks: Uint8Array<ArrayBuffer>[], total: number): Uint8Array<Ar
 }
 
 export async function readBody(c: Context, maxBytes: number): Promise<Uint8Array> {
-  const format = decodeFormat(c.req.header('content-encoding'));
+  const format = decodeFormat(headerOf(c, 'content-encoding'));
   let body: Uint8Array<ArrayBuffer>;
   try {
     body = await readRaw(c, maxBytes);

@@ -5,7 +5,7 @@
  * passes it, so neither a long chunked body nor a small body that inflates
  * enormously ever fills memory.
  */
-import { bindingsOf } from '@switchyard/observability/runtime-bindings';
+import { bindingsOf, headerOf } from '@switchyard/observability/runtime-bindings';
 import type { Context } from 'hono';
 import { ServiceError } from './service-error.ts';
 
@@ -58,7 +58,7 @@ async function collect(source: AsyncIterable<Uint8Array>, maxBytes: number, tooL
  * else from the standard request stream, at most `maxBytes` (decoded).
  */
 export async function readRequestBody(c: Context, maxBytes: number): Promise<Uint8Array> {
-  const format = contentDecoder(c.req.header('content-encoding'));
+  const format = contentDecoder(headerOf(c, 'content-encoding'));
   const source = bindingsOf(c)?.readBody?.() ?? c.req.raw.body;
   if (!source) return new Uint8Array(0);
   const unreadable = (error: unknown) => new ServiceError(400, `request body could not be read: ${error instanceof Error ? error.message : String(error)}`);

@@ -4,6 +4,7 @@
  * credentials are a 401 with `WWW-Authenticate`; a principal without the
  * model's `infer:` scope is a 403. Credentials are never echoed or logged.
  */
+import { headerOf } from '@switchyard/observability/runtime-bindings';
 import { trace } from '@opentelemetry/api';
 import type { Context, MiddlewareHandler } from 'hono';
 import type { ApiKeyConfig, JwtConfig } from '@switchyard/fleet-config/schema';
@@ -48,9 +49,9 @@ export function auth(options: AuthOptions): MiddlewareHandler {
   const verifyJwt = options.jwt ? jwtVerifier(options.jwt) : undefined;
 
   async function authenticate(c: Context): Promise<Principal> {
-    const authorization = c.req.header('authorization');
+    const authorization = headerOf(c, 'authorization');
     const bearer = authorization === undefined ? undefined : BEARER.exec(authorization)?.[1];
-    const credential = bearer ?? c.req.header('x-api-key');
+    const credential = bearer ?? headerOf(c, 'x-api-key');
     if (!credential) {
       // RFC 6750 §3.1: no error code when the client sent no usable credentials.
       throw new GatewayError(401, authorization ? UNSUPPORTED : MISSING, { 'WWW-Authenticate': CHALLENGE });

@@ -3,6 +3,7 @@
  * 413 before any of the body is read; a body without one is counted while
  * it is read (see `readBody`), and refused the moment it passes the limit.
  */
+import { headerOf } from '@switchyard/observability/runtime-bindings';
 import type { MiddlewareHandler } from 'hono';
 import { GatewayError } from '../../http/gateway-error.ts';
 
@@ -20,7 +21,7 @@ export interface BodyLimitOptions {
 export function bodyLimit({ maxBytes }: BodyLimitOptions): MiddlewareHandler {
   if (!(maxBytes > 0)) throw new Error('bodyLimit: maxBytes must be positive');
   return async function bodyLimitMiddleware(c, next) {
-    const declared = c.req.header('content-length');
+    const declared = headerOf(c, 'content-length');
     if (declared !== undefined && Number(declared) > maxBytes) throw new GatewayError(413, `request body exceeds ${maxBytes} bytes`);
     c.set('bodyLimit', maxBytes);
     await next();

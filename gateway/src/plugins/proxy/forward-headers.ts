@@ -22,13 +22,13 @@ const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'up
  * `traceparent` for its client span (a second copy would break the trace);
  * with tracing off, the caller's trace context is passed through as it came.
  */
-export function upstreamRequestHeaders(incoming: Headers, requestId: string, variant: string): Record<string, string> {
+export function upstreamRequestHeaders(incoming: (name: string) => string | null | undefined, requestId: string, variant: string): Record<string, string> {
   const headers: Record<string, string> = {};
   const tracing = trace.getActiveSpan()?.isRecording() ?? false;
   for (const name of REQUEST_HEADERS) {
     if (tracing && (name === 'traceparent' || name === 'tracestate')) continue;
-    const value = incoming.get(name);
-    if (value !== null) headers[name] = value;
+    const value = incoming(name);
+    if (value !== null && value !== undefined) headers[name] = value;
   }
   headers['x-request-id'] = requestId;
   headers[UPSTREAM_VARIANT_HEADER] = variant;

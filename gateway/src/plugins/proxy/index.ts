@@ -20,6 +20,7 @@ import { Readable } from 'node:stream';
 import { trace } from '@opentelemetry/api';
 import type { Context, MiddlewareHandler } from 'hono';
 import type { Dispatcher } from 'undici';
+import { headerOf } from '@switchyard/observability/runtime-bindings';
 import { GatewayError } from '../../http/gateway-error.ts';
 import { readBody } from '../../http/read-body.ts';
 import { subjectKey, type Principal } from '../../principal.ts';
@@ -106,7 +107,7 @@ export function proxy(options: ProxyOptions): MiddlewareHandler {
     // An edge worker that was bypassed has read the body already.
     const body = method === 'GET' || method === 'HEAD' ? undefined : (c.get('requestBody') ?? (await readBody(c, c.get('bodyLimit') ?? DEFAULT_BODY_LIMIT)));
     c.set('requestBody', body);
-    const headers = upstreamRequestHeaders(c.req.raw.headers, c.get('requestId'), variant.name);
+    const headers = upstreamRequestHeaders((name) => headerOf(c, name), c.get('requestId'), variant.name);
     const principal = c.get('principal') as Principal | undefined;
     const subject = principal ? subjectKey(principal) : 'anonymous';
     // Pinned and overridden requests must not silently land elsewhere.

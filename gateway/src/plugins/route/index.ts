@@ -12,7 +12,7 @@ const ATTRIBUTE_HEADER = 'x-switchyard-attr-';
 import { trace } from '@opentelemetry/api';
 import type { Context, MiddlewareHandler } from 'hono';
 import { GatewayError } from '../../http/gateway-error.ts';
-import { bindingsOf } from '@switchyard/observability/runtime-bindings';
+import { bindingsOf, headerOf } from '@switchyard/observability/runtime-bindings';
 import { OVERRIDE_SCOPE, type Principal } from '../../principal.ts';
 import type { FleetTopology, ModelRoute, VariantRoute } from '../../routing/fleet-topology.ts';
 import type { RolloutContext } from '../../flags/evaluate-rollout.ts';
@@ -49,7 +49,7 @@ export function route(options: RouteOptions): MiddlewareHandler {
   const { topology, resolver, userHeader = 'x-switchyard-user', modelOf, versionOf } = options;
 
   function contextOf(c: Context, principal: Principal | undefined): RolloutContext {
-    const context: RolloutContext = { targetingKey: c.req.header(userHeader) || principal?.subject || 'anonymous' };
+    const context: RolloutContext = { targetingKey: headerOf(c, userHeader) || principal?.subject || 'anonymous' };
     if (principal) {
       context.subject = principal.subject;
       context.tenant = principal.tenant;
@@ -71,7 +71,7 @@ export function route(options: RouteOptions): MiddlewareHandler {
       return { model, variant, reason: 'pinned' };
     }
     const principal = c.get('principal') as Principal | undefined;
-    const requested = c.req.header(VARIANT_HEADER);
+    const requested = headerOf(c, VARIANT_HEADER);
     if (requested !== undefined) {
       if (!principal?.scopes.includes(OVERRIDE_SCOPE)) {
         throw new GatewayError(403, `choosing a variant with ${VARIANT_HEADER} needs the scope ${OVERRIDE_SCOPE}`);
