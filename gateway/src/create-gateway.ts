@@ -13,7 +13,7 @@ import type { FleetConfig } from '@switchyard/fleet-config/schema';
 import type { Logger } from '@switchyard/observability/logger';
 import { createMetricsRegistry, type MetricsRegistry } from '@switchyard/observability/metrics';
 import type { Hono } from 'hono';
-import { Redis } from 'ioredis';
+import { connectRedis } from './redis-client.ts';
 import { createAdminApp } from './admin/admin-app.ts';
 import { createGatewayApp, type GatewayApp, type GatewayRuntime } from './app.ts';
 import { ConfigWatcher } from './config/config-watcher.ts';
@@ -120,7 +120,7 @@ export async function createGateway(settings: GatewaySettings): Promise<Gateway>
   const flags: FlagStore = redis
     ? await RedisFlagStore.open({
         redis,
-        subscriber: redis.duplicate({ enableOfflineQueue: true, maxRetriesPerRequest: null }),
+        subscriber: redis.duplicate({ enableOfflineQueue: true, maxRetriesPerRequest: null, enableAutoPipelining: false }),
         prefix: redisPrefix,
         onError: (error) => {
           // Logged once per distinct failure: a Redis outage repeats the same error on every reconnect attempt.
@@ -283,35 +283,4 @@ export async function createGateway(settings: GatewaySettings): Promise<Gateway>
       return closed;
     },
   };
-}
-
-async function connectRedis(url: string, logger: Logger, timeoutMs: number, commandTimeoutMs: number): Promise<Redis> {
-  const redis = new Redis(url, {
-    // Fail fast while Redis is away (the fallback limiter takes over); reconnect in the background.
-    enableOfflineQueue: false,
-    maxRetriesPerRequest: 0,
-    commandTimeout: commandTimeoutMs,
-    retryStrategy: (attempt) => Math.min(attempt * 100, 2000),
-  });
-  let reported = false;
-  redis.on('error', (error: Error) => {
-    // Reported once per outage; the rate limiter's store health and the flag store carry the state.
-    if (!reported) logger.warn({ error: error.message }, 'Redis connection error');
-    reported = true;
-  });
-  redis.on('ready', () => {
-    if (reported) logger.info({}, 'Redis connection restored');
-    reported = false;
-  });
-  // Start with Redis connected when it is there; without it, start anyway on the fallback.
-  let timer: NodeJS.Timeout | undefined;
-  const connected = await Promise.race([
-    new Promise<boolean>((resolve) => redis.once('ready', () => resolve(true))),
-    new Promise<boolean>((resolve) => {
-      timer = setTimeout(() => resolve(false), timeoutMs);
-    }),
-  ]);
-  clearTimeout(timer);
-  if (!connected) logger.warn({}, 'Redis is not reachable yet; rate limits are per replica until it is');
-  return redis;
 }

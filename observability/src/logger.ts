@@ -51,15 +51,17 @@ export const LOG_FLUSH_INTERVAL_MS = 100;
 function stdoutDestination(bufferBytes: number): DestinationStream {
   if (bufferBytes <= 0) return pino.destination({ dest: 1, sync: true });
   const stream = pino.destination({ dest: 1, sync: true, minLength: Math.min(bufferBytes, MAX_LOG_BUFFER_BYTES) });
-  const flush = (): void => {
+  const flush = (sync: boolean) => (): void => {
     try {
-      stream.flushSync();
+      // `flushSync` also fsyncs: once at exit, not ten times a second on a file.
+      if (sync) stream.flushSync();
+      else stream.flush();
     } catch {
       // Nothing to write, or stdout is gone (EPIPE is handled by the destination).
     }
   };
-  setInterval(flush, LOG_FLUSH_INTERVAL_MS).unref();
-  process.once('exit', flush);
+  setInterval(flush(false), LOG_FLUSH_INTERVAL_MS).unref();
+  process.once('exit', flush(true));
   return stream;
 }
 
