@@ -40,6 +40,11 @@ describe('model worker app', () => {
   });
 
   describe('health and metadata', () => {
+    it("routes with Hono's RegExpRouter (no route shape forces the slower TrieRouter), /v2/models/stats included", async () => {
+      expect((await worker.app.request('/v2/models/stats')).status).toBe(200);
+      expect(worker.app.router.name).toBe('SmartRouter + RegExpRouter');
+    });
+
     it('reports live, ready and server metadata', async () => {
       expect((await worker.app.request('/v2/health/live')).status).toBe(200);
       expect(await (await worker.app.request('/v2/health/ready')).json()).toEqual({ ready: true });

@@ -176,11 +176,12 @@ export function createWorkerApp(options: WorkerAppOptions): Hono {
     const versions = named === undefined ? [...(host.model?.versions.values() ?? [])] : [v];
     return c.json({ model_stats: versions.map((mv) => mv.statistics.toJSON(host.modelName, String(mv.version))) });
   };
-  app.get('/v2/models/stats', (c) => {
+  /** `GET /v2/models/stats`: every model's statistics (here, this worker's one model). */
+  const allStatistics = (c: Context) => {
     const model = host.model;
     if (!model) throw new ServiceError(503, `model '${host.modelName}' is still loading`, { 'Retry-After': '1' });
     return c.json({ model_stats: [...model.versions.values()].map((mv) => mv.statistics.toJSON(host.modelName, String(mv.version))) });
-  });
+  };
   app.get('/v2/models/:model/stats', statistics);
   app.get('/v2/models/:model/versions/:version/stats', statistics);
 
@@ -209,7 +210,9 @@ export function createWorkerApp(options: WorkerAppOptions): Hono {
     throw badRequest(`model control is not supported: this worker's repository is read-only (${c.req.param('action')} of '${c.req.param('model')}' refused); models are loaded at start`);
   });
 
-  app.get('/v2/models/:model', metadata);
+  // `/v2/models/stats` is served here rather than as a static route beside `/v2/models/:model`:
+  // that pair would make Hono fall back from its RegExpRouter to the slower TrieRouter for every request.
+  app.get('/v2/models/:model', (c) => (c.req.param('model') === 'stats' ? allStatistics(c) : metadata(c)));
   app.get('/v2/models/:model/versions/:version', metadata);
   const modelReady = (c: Context) => {
     const ready = host.phase === 'ready';
