@@ -16,9 +16,22 @@ class NodeBindings implements RuntimeBindings {
     this.#outgoing = outgoing;
   }
 
-  readBody(): AsyncIterable<Uint8Array> | undefined {
+  readBody(): AsyncIterable<Uint8Array> | Iterable<Uint8Array> | undefined {
+    const incoming = this.#incoming;
     // Ended when the adapter already read it into a web Request (someone asked for `c.req.raw.body`).
-    return this.#incoming.readableEnded ? undefined : (this.#incoming as AsyncIterable<Buffer>);
+    if (incoming.readableEnded) return undefined;
+    // A small body has usually arrived whole by the time the handler runs: the parser has
+    // buffered all of it (`complete`), so it is taken in one read, without a stream iterator.
+    if (incoming.complete && !incoming.readableFlowing) {
+      const whole = incoming.read() as Buffer | null;
+      if (incoming.readableLength === 0) return whole === null ? [] : [whole];
+      // Not all of it came out in one read (cannot happen for a complete byte stream, but stay correct).
+      return (async function* rest() {
+        if (whole !== null) yield whole;
+        for await (const chunk of incoming as AsyncIterable<Buffer>) yield chunk;
+      })();
+    }
+    return incoming as AsyncIterable<Buffer>;
   }
 
   headers(): Record<string, string | string[] | undefined> {

@@ -11,7 +11,7 @@ import type { Context } from 'hono';
 
 export interface RuntimeBindings {
   /** The request body as chunks, or undefined once it has been read another way. */
-  readBody?(): AsyncIterable<Uint8Array> | undefined;
+  readBody?(): AsyncIterable<Uint8Array> | Iterable<Uint8Array> | undefined;
   /** The request headers as one object with lower-case names. */
   headers?(): Record<string, string | string[] | undefined>;
   /** Has the client's connection gone? */

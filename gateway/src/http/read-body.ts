@@ -47,7 +47,7 @@ async function readRaw(c: Context, maxBytes: number): Promise<Uint8Array<ArrayBu
   let total = 0;
   // Web streams are async iterable; leaving the loop early cancels the stream.
   // Socket chunks and web stream chunks are backed by plain ArrayBuffers.
-  const stream = (bindingsOf(c)?.readBody?.() ?? c.req.raw.body) as AsyncIterable<Uint8Array<ArrayBuffer>> | null;
+  const stream = (bindingsOf(c)?.readBody?.() ?? c.req.raw.body) as AsyncIterable<Uint8Array<ArrayBuffer>> | Iterable<Uint8Array<ArrayBuffer>> | null;
   if (!stream) return new Uint8Array(0);
   for await (const value of stream) {
     total += value.byteLength;

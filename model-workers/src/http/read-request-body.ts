@@ -35,7 +35,7 @@ function concat(chunks: Uint8Array[], total: number): Uint8Array {
 }
 
 /** Reads every chunk of `source`, refusing with `tooLarge()` the moment the total passes `maxBytes`. */
-async function collect(source: AsyncIterable<Uint8Array>, maxBytes: number, tooLarge: () => ServiceError, broken: (error: unknown) => ServiceError): Promise<Uint8Array> {
+async function collect(source: AsyncIterable<Uint8Array> | Iterable<Uint8Array>, maxBytes: number, tooLarge: () => ServiceError, broken: (error: unknown) => ServiceError): Promise<Uint8Array> {
   const chunks: Uint8Array[] = [];
   let total = 0;
   try {
