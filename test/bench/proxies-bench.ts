@@ -173,7 +173,8 @@ export async function benchProxies(repository: string, durationS: number, redisU
   const stops: Array<() => Promise<unknown>> = [];
   const redisPrefix = `switchyard-bench:${randomUUID()}:`;
   try {
-    const worker = await startWorkerProcess({ model: 'seed-classifier', repository, versions: [1, 2], env: { LOG_LEVEL: 'warn' } });
+    // Default log levels for every Switchyard process: one access-log line per request, as in production.
+    const worker = await startWorkerProcess({ model: 'seed-classifier', repository, versions: [1, 2] });
     stops.push(() => worker.stop());
     const workerPid = worker.child.pid ?? 0;
     const paths: Path[] = [{ scenario: 'direct to worker', url: `${worker.url}${INFER_PATH}` }];
