@@ -82,6 +82,8 @@ export interface ServiceProcessOptions {
   entry: string;
   /** Default `node`. */
   runtime?: ServiceRuntime;
+  /** Node only: flags put before the entry's own, e.g. `--cpu-prof` (which NODE_OPTIONS does not take). */
+  nodeFlags?: string[];
   /** Default: a free port. */
   port?: number;
   /** Default 127.0.0.1. */
@@ -142,6 +144,7 @@ export async function startServiceProcess(options: ServiceProcessOptions): Promi
   // The child watches its stdin, whose write end only this process holds: when this
   // process ends, however it ends, the child drains and exits (SWITCHYARD_EXIT_WITH_PARENT).
   const { command, args } = commandFor(entry, runtime);
+  if (options.nodeFlags?.length && runtime === 'node') args.unshift(...options.nodeFlags);
   const child = spawn(command, args, {
     env: { ...process.env, PORT: String(port), HOST: host, SWITCHYARD_EXIT_WITH_PARENT: '1', ...env },
     stdio: ['pipe', 'pipe', 'pipe'],

@@ -7,7 +7,7 @@ export { freePort, ServiceStartError, type ServiceProcess, type ServiceRuntime }
 const WORKER_ENTRY = createRequire(import.meta.url).resolve('@switchyard/model-worker/server');
 const GATEWAY_ENTRY = createRequire(import.meta.url).resolve('@switchyard/gateway/server');
 
-type Common = Pick<ServiceProcessOptions, 'port' | 'host' | 'env' | 'onLine' | 'readyTimeoutMs' | 'runtime'>;
+type Common = Pick<ServiceProcessOptions, 'port' | 'host' | 'env' | 'onLine' | 'readyTimeoutMs' | 'runtime' | 'nodeFlags'>;
 
 export interface WorkerProcessOptions extends Common {
   model: string;

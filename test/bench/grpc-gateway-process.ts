@@ -20,7 +20,7 @@ import { UpstreamRegistry } from '../../gateway/src/upstream/upstream-pool.ts';
 const config = await loadFleetConfig(process.env.SWITCHYARD_CONFIG ?? 'switchyard.yaml');
 const logger = createLogger({ service: 'switchyard-gateway', level: process.env.LOG_LEVEL ?? 'warn' });
 const metrics = createMetricsRegistry({ service: 'switchyard-gateway' });
-const gatewayMetrics = new GatewayMetrics(metrics.meter);
+const gatewayMetrics = new GatewayMetrics(metrics.meter, metrics.fast);
 const registry = new UpstreamRegistry({
   connectTimeoutMs: config.gateway.connect_timeout_ms,
   breakerFailures: config.gateway.circuit_breaker.failures,
