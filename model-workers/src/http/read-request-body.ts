@@ -63,7 +63,8 @@ export async function readRequestBody(c: Context, maxBytes: number): Promise<Uin
   if (!source) return new Uint8Array(0);
   const unreadable = (error: unknown) => new ServiceError(400, `request body could not be read: ${error instanceof Error ? error.message : String(error)}`);
   if (!format) return collect(source, maxBytes, () => new ServiceError(413, `request body exceeds ${maxBytes} bytes`), unreadable);
-  const stream = source instanceof ReadableStream ? (source as ReadableStream<Uint8Array>) : ReadableStream.from(source);
+  // Socket and web stream chunks are backed by plain ArrayBuffers.
+  const stream = (source instanceof ReadableStream ? source : ReadableStream.from(source)) as ReadableStream<Uint8Array<ArrayBuffer>>;
   const decoded = stream.pipeThrough<Uint8Array>(new DecompressionStream(format));
   return collect(
     decoded,
