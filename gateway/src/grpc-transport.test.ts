@@ -14,9 +14,10 @@ import {
   createInferenceClient, GrpcStatus, rawToValues, retryDelayOf, valuesToRaw,
   type InferenceClient, type ModelInferRequest, type ServiceError,
 } from '@switchyard/grpc/client';
-import { startGrpcServer, type GrpcServer } from '@switchyard/grpc/server';
+import type { GrpcServer } from '@switchyard/grpc/server';
 import { writeSampleRepository } from '@switchyard/model-worker/samples';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startGatewayGrpc } from './grpc-transport.ts';
 import { context, propagation, trace } from '@opentelemetry/api';
 import { InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
@@ -63,7 +64,7 @@ interface GrpcGateway {
 /** A gateway built by the production composition root, with gRPC in front of its fetch handler; Redis-backed when `redis` is given. */
 async function grpcGateway(raw: unknown, redis?: { redisUrl: string; redisPrefix: string }): Promise<GrpcGateway> {
   const gw = await buildTestGateway(raw, redis ?? {});
-  const grpc = await startGrpcServer({ fetch: gw.app.fetch, port: 0, host: '127.0.0.1' });
+  const grpc = await startGatewayGrpc({ fetch: gw.app.fetch, port: 0, host: '127.0.0.1' });
   const client = createInferenceClient(`127.0.0.1:${grpc.port}`);
   return {
     gw, grpc, client,
@@ -165,6 +166,53 @@ describe('gateway gRPC transport', () => {
       const version = await failure(g.client.modelInfer(classify([[0, 0]], { model_version: '9' }), { metadata: auth() }));
       expect(version.code).toBe(GrpcStatus.NOT_FOUND);
       expect(version.details).toBe("model 'seed-classifier' has no variant serving version '9'");
+    });
+  });
+
+  describe("Triton's extensions through the pipeline", () => {
+    const getJson = async (path: string, headers: Record<string, string>) => (await g.gw.app.request(path, { headers })).json();
+
+    it('answers ModelConfig from the pinned variant\'s worker, as HTTP does', async () => {
+      const http = (await getJson('/v2/models/seed-classifier/versions/2/config', auth())) as { name: string; max_batch_size: number; output: Array<{ label_filename: string }> };
+      const { config } = await g.client.modelConfig({ name: 'seed-classifier', version: '2' }, { metadata: auth() });
+      expect(config).toMatchObject({ name: 'seed-classifier', platform: 'onnxruntime_onnx', max_batch_size: http.max_batch_size });
+      expect(config.input).toEqual([{ name: 'features', data_type: 'TYPE_FP32', format: 'FORMAT_NONE', dims: ['2'] }]);
+      expect(config.output.map((o) => o.label_filename)).toEqual(http.output.map((o) => o.label_filename));
+    });
+
+    it('answers ModelStatistics for the routed variant and RepositoryIndex for the fleet, as HTTP does', async () => {
+      await g.client.modelInfer(classify([[0.4, 0.6]], { model_version: '1' }), { metadata: auth() });
+      const stats = await g.client.modelStatistics({ name: 'seed-classifier', version: '1' }, { metadata: auth() });
+      const http = (await getJson('/v2/models/seed-classifier/versions/1/stats', auth())) as { model_stats: Array<{ inference_stats: { success: { count: number } } }> };
+      expect(stats.model_stats.map((m) => [m.name, m.version])).toEqual([['seed-classifier', '1']]);
+      expect(Number(stats.model_stats[0]?.inference_stats.success.count)).toBeGreaterThanOrEqual(1);
+      expect(Number(stats.model_stats[0]?.inference_stats.success.count)).toBe(http.model_stats[0]?.inference_stats.success.count);
+      const index = await g.client.repositoryIndex({}, { metadata: auth() });
+      const httpIndex = await (await g.gw.app.request('/v2/repository/index', { method: 'POST', headers: { ...auth(), 'content-type': 'application/json' }, body: '{}' })).json();
+      expect(index.models).toEqual(httpIndex);
+      expect(index.models.map((m) => m.name)).toContain('seed-classifier');
+    });
+
+    it('applies auth and scopes, and answers an unknown model with NOT_FOUND; messages as HTTP', async () => {
+      const cases: Array<[string, () => Promise<unknown>, Record<string, string>, GrpcStatus, number]> = [
+        ['/v2/models/seed-classifier/config', () => g.client.modelConfig({ name: 'seed-classifier' }), {}, GrpcStatus.UNAUTHENTICATED, 401],
+        ['/v2/models/seed-classifier/config', () => g.client.modelConfig({ name: 'seed-classifier' }, { metadata: auth('nope') }), auth('nope'), GrpcStatus.UNAUTHENTICATED, 401],
+        ['/v2/models/seed-classifier/config', () => g.client.modelConfig({ name: 'seed-classifier' }, { metadata: auth(LIMITED_KEY) }), auth(LIMITED_KEY), GrpcStatus.PERMISSION_DENIED, 403],
+        ['/v2/models/nope/config', () => g.client.modelConfig({ name: 'nope' }, { metadata: auth() }), auth(), GrpcStatus.NOT_FOUND, 404],
+        ['/v2/models/seed-classifier/versions/9/config', () => g.client.modelConfig({ name: 'seed-classifier', version: '9' }, { metadata: auth() }), auth(), GrpcStatus.NOT_FOUND, 404],
+        ['/v2/models/seed-classifier/stats', () => g.client.modelStatistics({ name: 'seed-classifier' }), {}, GrpcStatus.UNAUTHENTICATED, 401],
+        ['/v2/models/nope/stats', () => g.client.modelStatistics({ name: 'nope' }, { metadata: auth() }), auth(), GrpcStatus.NOT_FOUND, 404],
+      ];
+      for (const [path, call, headers, code, status] of cases) {
+        const error = await failure(call());
+        const http = await httpError(g.gw, path, headers);
+        expect(http.status, path).toBe(status);
+        expect(error.code, path).toBe(code);
+        expect(error.details, path).toBe(http.error);
+      }
+      const index = await failure(g.client.repositoryIndex({}));
+      expect(index.code).toBe(GrpcStatus.UNAUTHENTICATED);
+      expect(index.details).toBe((await httpError(g.gw, '/v2/repository/index', {}, {})).error);
     });
   });
 

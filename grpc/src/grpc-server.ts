@@ -12,6 +12,7 @@ import {
   type sendUnaryData, type ServerUnaryCall, type UntypedServiceImplementation,
 } from '@grpc/grpc-js';
 import { failureOf, responseMetadata } from './grpc-status.ts';
+import { modelConfigCall, modelConfigReply } from './model-config.ts';
 import type { ModelInferRequest, ModelRef } from './messages.ts';
 import {
   INFERENCE_HEADER_LENGTH, modelInferCall, modelInferReply, modelMetadataCall, modelMetadataReply, modelReadyCall, parseRestBody, serverMetadataReply,
@@ -44,10 +45,10 @@ export interface GrpcServerOptions {
    */
   tensorBody?: TensorBody;
   /**
-   * Answer ModelStatistics and RepositoryIndex through the service's REST
-   * forms of Triton's statistics and model repository extensions. Leave it
-   * off (the calls answer UNIMPLEMENTED) for a service that does not serve
-   * them. Default false.
+   * Answer ModelConfig, ModelStatistics and RepositoryIndex through the
+   * service's REST forms of Triton's model configuration, statistics and
+   * model repository extensions. Leave it off (the calls answer
+   * UNIMPLEMENTED) for a service that does not serve them. Default false.
    */
   tritonExtensions?: boolean;
   /** Largest message received or sent, in bytes. Default 64 MiB. */
@@ -189,6 +190,7 @@ export async function startGrpcServer(options: GrpcServerOptions): Promise<GrpcS
     // Without an implementation grpc-js answers UNIMPLEMENTED.
     ...(tritonExtensions
       ? {
+          ModelConfig: unary((r: ModelRef) => modelConfigCall(r), json(modelConfigReply)),
           ModelStatistics: unary((r: ModelStatisticsRequest) => modelStatisticsCall(r), json(modelStatisticsReply)),
           RepositoryIndex: unary((r: RepositoryIndexRequest) => repositoryIndexCall(r), json(repositoryIndexReply)),
         }

@@ -30,7 +30,8 @@ export const INFERENCE_HEADER_LENGTH = 'inference-header-content-length';
 
 const encoder = new TextEncoder();
 
-function modelPath(name: string, version: string | undefined): string {
+/** `/v2/models/{name}[/versions/{version}]`. @throws TensorCodecError without a name. */
+export function modelPath(name: string, version: string | undefined): string {
   if (!name) throw new TensorCodecError('model name is required');
   const base = `/v2/models/${encodeURIComponent(name)}`;
   return version ? `${base}/versions/${encodeURIComponent(version)}` : base;
