@@ -16,7 +16,7 @@ import {
 } from '@switchyard/grpc/client';
 import type { GrpcServer } from '@switchyard/grpc/server';
 import { writeSampleRepository } from '@switchyard/model-worker/samples';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { startGatewayGrpc } from './grpc-transport.ts';
 import { context, propagation, trace } from '@opentelemetry/api';
 import { InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
@@ -219,7 +219,8 @@ describe('gateway gRPC transport', () => {
   it('applies the body limit to the translated request: RESOURCE_EXHAUSTED with the HTTP message', async () => {
     const small = await grpcGateway({ ...fleet({ v1: [workers[0]?.port ?? 0], v2: [workers[1]?.port ?? 0] }), gateway: { body_limit_bytes: 1024 } });
     try {
-      const rows = Array.from({ length: 64 }, (_, i) => [i / 7, -i / 3]);
+      // 160 rows of raw FP32: 1280 bytes after the binary body's JSON header.
+      const rows = Array.from({ length: 160 }, (_, i) => [i / 7, -i / 3]);
       const error = await failure(small.client.modelInfer(classify(rows), { metadata: auth() }));
       expect(error.code).toBe(GrpcStatus.RESOURCE_EXHAUSTED);
       expect(error.details).toBe('request body exceeds 1024 bytes');
@@ -414,14 +415,14 @@ describe('gateway gRPC transport', () => {
 
   describe('shadow', () => {
     it('copies a gRPC call to the shadow variant and answers from the primary', async () => {
-      let copied: (body: string) => void = () => undefined;
-      const received = new Promise<string>((resolve) => (copied = resolve));
+      let copied: (copy: { headers: IncomingHttpHeaders; body: Buffer }) => void = () => undefined;
+      const received = new Promise<{ headers: IncomingHttpHeaders; body: Buffer }>((resolve) => (copied = resolve));
       const shadowWorker = createServer((req, res) => {
         if (req.url === '/v2/health/ready') return void res.end('{"ready":true}');
-        let body = '';
-        req.on('data', (chunk: Buffer) => (body += chunk.toString()));
+        const chunks: Buffer[] = [];
+        req.on('data', (chunk: Buffer) => chunks.push(chunk));
         req.on('end', () => {
-          copied(body);
+          copied({ headers: req.headers, body: Buffer.concat(chunks) });
           res.setHeader('content-type', 'application/json');
           res.end('{"model_name":"seed-classifier","model_version":"2","outputs":[]}');
         });
@@ -433,11 +434,31 @@ describe('gateway gRPC transport', () => {
         const reply = await f.client.modelInfer(classify([[0.5, 0.5]]), { metadata: { ...auth(), 'x-switchyard-variant': 'v1' } });
         expect(reply.model_version).toBe('1');
         expect(reply.metadata['x-switchyard-variant']).toBe('v1');
-        expect(JSON.parse(await received)).toMatchObject({ inputs: [{ name: 'features', datatype: 'FP32', shape: [1, 2], data: [0.5, 0.5] }] });
+        // The copy is the binary body the primary got: JSON header, then the raw contents byte for byte.
+        const copy = await received;
+        const headerLength = Number(copy.headers['inference-header-content-length']);
+        expect(JSON.parse(copy.body.subarray(0, headerLength).toString())).toMatchObject({
+          parameters: { binary_data_output: true }, inputs: [{ name: 'features', datatype: 'FP32', shape: [1, 2], parameters: { binary_data_size: 8 } }],
+        });
+        expect(copy.body.subarray(headerLength)).toEqual(valuesToRaw('FP32', [0.5, 0.5]));
       } finally {
         await f.close();
         shadowWorker.closeAllConnections();
         shadowWorker.close();
+      }
+    });
+
+    it('compares the binary answers of primary and shadow: the same version on both sides agrees', async () => {
+      const raw = fleet({ v1: [workers[0]?.port ?? 0], v2: [workers[1]?.port ?? 0] }, { shadow: { variant: 'v2', percent: 100 } });
+      const variants = raw.models['seed-classifier'].variants as Array<{ version: number }>;
+      if (variants[1]) variants[1].version = 1; // v2 runs version 1 as well, so its outputs must match v1's
+      const f = await grpcGateway(raw);
+      try {
+        await f.client.modelInfer(classify([[0.2, 0.9], [0.7, 0.1]]), { metadata: { ...auth(), 'x-switchyard-variant': 'v1' } });
+        const agreed = /switchyard_gateway_shadow_requests_total\{model="seed-classifier",variant="v2",outcome="agree"\} 1\b/;
+        await vi.waitFor(async () => expect(await (await f.gw.app.request('/metrics')).text()).toMatch(agreed), { timeout: 5000, interval: 20 });
+      } finally {
+        await f.close();
       }
     });
   });
@@ -473,6 +494,9 @@ describe('gateway gRPC transport', () => {
       const reply = await f.client.modelInfer(classify([[1, 2]]), { metadata: { ...auth(), traceparent, 'x-request-id': 'trace-me' } });
       expect(rawToValues('FP32', reply.raw_output_contents[0] ?? new Uint8Array())).toEqual([0.25, 0.75]);
       const headers = seen.at(-1);
+      // Tensors travel in Triton's binary extension: a JSON header of this many bytes, then raw contents.
+      expect(headers?.['content-type']).toBe('application/octet-stream');
+      expect(Number(headers?.['inference-header-content-length'])).toBeGreaterThan(0);
       expect(headers?.traceparent).toBe(traceparent);
       expect(headers?.['x-request-id']).toBe('trace-me');
       expect(headers?.authorization).toBeUndefined();

@@ -11,5 +11,5 @@ import { startGrpcServer, type GrpcServer, type GrpcServerOptions } from '@switc
 export type GatewayGrpcOptions = Pick<GrpcServerOptions, 'fetch' | 'port' | 'host' | 'logger'>;
 
 export function startGatewayGrpc(options: GatewayGrpcOptions): Promise<GrpcServer> {
-  return startGrpcServer({ ...options, tritonExtensions: true });
+  return startGrpcServer({ ...options, tensorBody: 'binary', tritonExtensions: true });
 }

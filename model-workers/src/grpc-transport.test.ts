@@ -280,6 +280,50 @@ describe('worker gRPC transport', () => {
       expect((typed as ServiceError).details).toBe("input 'in_fp16': shape [1, 2] holds 2 elements, data has 0");
     });
 
+    it('hands the app a binary-extension body: the JSON header, then the raw contents untouched (never JSON data)', async () => {
+      const bodies: Array<{ headers: Headers; bytes: Uint8Array }> = [];
+      const observed = await serveGrpc(async (request) => {
+        const bytes = new Uint8Array(await request.clone().arrayBuffer());
+        bodies.push({ headers: request.headers, bytes });
+        return echo.app.fetch(request);
+      });
+      try {
+        const text = valuesToRaw('BYTES', ['a"\\', 'é\n']); // a quote, a backslash, a 2-byte letter, a newline
+        const half = valuesToRaw('FP16', [1.5, -0.25]);
+        const reply = await observed.client.modelInfer({
+          model_name: 'typed-echo',
+          inputs: DATATYPES.map((datatype) => ({ name: `in_${datatype.toLowerCase()}`, datatype, shape: [1, 2] })),
+          raw_input_contents: DATATYPES.map((d) => (d === 'BYTES' ? text : d === 'FP16' ? half : valuesToRaw(d, [1, 0]))),
+          outputs: [{ name: 'out_bytes' }, { name: 'out_fp16' }],
+        });
+        const body = bodies.at(-1);
+        const headerLength = Number(body?.headers.get('inference-header-content-length'));
+        expect(body?.headers.get('content-type')).toBe('application/octet-stream');
+        expect(headerLength).toBeGreaterThan(0);
+        const header = JSON.parse(Buffer.from(body?.bytes.subarray(0, headerLength) ?? []).toString()) as { inputs: Array<{ data?: unknown; parameters: { binary_data_size: number } }> };
+        expect(header.inputs.every((input) => input.data === undefined)).toBe(true);
+        expect(Buffer.from(body?.bytes.subarray(headerLength) ?? [])).toEqual(Buffer.concat(DATATYPES.map((d) => (d === 'BYTES' ? text : d === 'FP16' ? half : valuesToRaw(d, [1, 0])))));
+        // BYTES and FP16 come back exactly, as binary outputs.
+        const byName = new Map(reply.outputs.map((o, i) => [o.name, Buffer.from(reply.raw_output_contents[i] ?? [])]));
+        expect(byName).toEqual(new Map([['out_bytes', text], ['out_fp16', half]]));
+      } finally {
+        observed.client.close();
+        await observed.grpc.close();
+      }
+    });
+
+    it('answers class_count with top-k BYTES "score:index:label" as HTTP does', async () => {
+      const rows = [[0.9, -0.4]];
+      const reply = await served.client.modelInfer(classify(rows, { outputs: [{ name: 'probabilities', parameters: { class_count: { int64_param: 1 } } }] }));
+      const http = (await (await postJson(worker.app, '/v2/models/seed-classifier/infer', {
+        inputs: [{ name: 'features', datatype: 'FP32', shape: [1, 2], data: rows }], outputs: [{ name: 'probabilities', parameters: { class_count: 1 } }],
+      })).json()) as { outputs: Array<{ datatype: string; shape: number[]; data: string[] }> };
+      expect(reply.outputs.map((o) => [o.datatype, o.shape.map(Number)])).toEqual([['BYTES', http.outputs[0]?.shape]]);
+      const labels = rawToValues('BYTES', reply.raw_output_contents[0] ?? new Uint8Array()).map((v) => Buffer.from(v as Uint8Array).toString());
+      expect(labels).toEqual(http.outputs[0]?.data);
+      expect(labels[0]).toMatch(/^[\d.e-]+:[01]:(outside|inside)$/);
+    });
+
     it('returns only the outputs asked for', async () => {
       const reply = await echoServed.client.modelInfer({
         model_name: 'typed-echo',

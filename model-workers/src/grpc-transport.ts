@@ -10,5 +10,5 @@ import { startGrpcServer, type GrpcServer, type GrpcServerOptions } from '@switc
 export type WorkerGrpcOptions = Pick<GrpcServerOptions, 'fetch' | 'port' | 'host' | 'logger'>;
 
 export function startWorkerGrpc(options: WorkerGrpcOptions): Promise<GrpcServer> {
-  return startGrpcServer({ ...options, tritonExtensions: true });
+  return startGrpcServer({ ...options, tensorBody: 'binary', tritonExtensions: true });
 }
