@@ -93,3 +93,24 @@ describe('gRPC server', () => {
     }
   });
 });
+
+describe('gRPC server with runtime bindings', () => {
+  it('hands the body to the handler through its bindings, not the Request, with the headers and the caller\'s presence', async () => {
+    const seen: Array<{ requestBody: ReadableStream | null; body: Buffer; headers: Record<string, string>; gone: boolean }> = [];
+    const fetch: FetchHandler = async (request, bindings) => {
+      const chunks: Uint8Array[] = [];
+      for await (const chunk of bindings?.readBody() ?? []) chunks.push(chunk);
+      seen.push({ requestBody: request.body, body: Buffer.concat(chunks), headers: bindings?.headers() ?? {}, gone: bindings?.clientGone() ?? true });
+      return Response.json({ models: [] });
+    };
+    const server = await startGrpcServer({ fetch, port: 0, host: '127.0.0.1', tritonExtensions: true, runtimeBindings: true });
+    const client = createInferenceClient(`127.0.0.1:${server.port}`);
+    try {
+      expect(await client.repositoryIndex({ ready: true }, { metadata: { authorization: 'Bearer k' } })).toEqual({ models: [] });
+      expect(seen).toEqual([{ requestBody: null, body: Buffer.from('{"ready":true}'), headers: expect.objectContaining({ authorization: 'Bearer k', 'content-type': 'application/json' }) as unknown, gone: false }]);
+    } finally {
+      client.close();
+      await server.close();
+    }
+  });
+});

@@ -25,7 +25,19 @@ import {
   type ModelStatisticsRequest, type RepositoryIndexRequest,
 } from './triton-extensions.ts';
 
-export type FetchHandler = (request: Request) => Response | Promise<Response>;
+/**
+ * What the transport passes as the fetch handler's second argument when
+ * `runtimeBindings` is on: the same hooks as the gateway's runtime
+ * bindings (the call's body, its headers as one object, whether the caller
+ * has gone), so the handler builds no web body stream per call.
+ */
+export interface GrpcCallBindings {
+  readBody(): AsyncIterable<Uint8Array> | undefined;
+  headers(): Record<string, string>;
+  clientGone(): boolean;
+}
+
+export type FetchHandler = (request: Request, bindings?: GrpcCallBindings) => Response | Promise<Response>;
 
 /** What the transport logs: faults of its own, never payloads. */
 export interface GrpcServerLogger {
@@ -51,6 +63,13 @@ export interface GrpcServerOptions {
    * UNIMPLEMENTED) for a service that does not serve them. Default false.
    */
   tritonExtensions?: boolean;
+  /**
+   * Hand the request body to the fetch handler through `GrpcCallBindings`
+   * (its second argument) instead of inside the `Request`, which then has
+   * no body. Only for a handler that reads its body through such bindings
+   * (the gateway); it spares a web body stream per call. Default false.
+   */
+  runtimeBindings?: boolean;
   /** Largest message received or sent, in bytes. Default 64 MiB. */
   maxMessageBytes?: number;
   logger?: GrpcServerLogger;
@@ -83,6 +102,33 @@ function requestHeaders(metadata: Metadata, rest: RestCall): Headers {
 
 const utf8 = new TextDecoder();
 
+const encoder = new TextEncoder();
+
+/** The body as one chunk, for a handler that iterates it as it would a socket. */
+function chunksOf(body: string | Uint8Array): AsyncIterable<Uint8Array> {
+  const bytes = typeof body === 'string' ? encoder.encode(body) : body;
+  return {
+    [Symbol.asyncIterator]() {
+      let done = false;
+      return {
+        next: (): Promise<IteratorResult<Uint8Array>> => {
+          if (done) return Promise.resolve({ done: true, value: undefined });
+          done = true;
+          return Promise.resolve({ done: false, value: bytes });
+        },
+      };
+    },
+  };
+}
+
+function callBindings(call: ServerUnaryCall<unknown, unknown>, headers: Headers, body: string | Uint8Array | undefined): GrpcCallBindings {
+  return {
+    readBody: () => (body === undefined ? undefined : chunksOf(body)),
+    headers: () => Object.fromEntries(headers),
+    clientGone: () => call.cancelled,
+  };
+}
+
 interface RestAnswer {
   status: number;
   headers: Headers;
@@ -100,7 +146,7 @@ function errorMessage(answer: RestAnswer): string {
 
 /** Starts the gRPC server; resolves once it listens. */
 export async function startGrpcServer(options: GrpcServerOptions): Promise<GrpcServer> {
-  const { fetch, host, logger, tensorBody = 'json', tritonExtensions = false } = options;
+  const { fetch, host, logger, tensorBody = 'json', tritonExtensions = false, runtimeBindings = false } = options;
   const maxBytes = options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
   const authority = host.includes(':') ? `[${host}]` : host;
   let origin = `http://${authority}`;
@@ -110,20 +156,22 @@ export async function startGrpcServer(options: GrpcServerOptions): Promise<GrpcS
     const abort = () => controller.abort();
     call.once('cancelled', abort);
     try {
+      const headers = requestHeaders(call.metadata, rest);
+      const inRequest = rest.body !== undefined && !runtimeBindings;
       const request = new Request(`${origin}${rest.path}`, {
         method: rest.method,
-        headers: requestHeaders(call.metadata, rest),
-        ...(rest.body === undefined ? {} : { body: rest.body }),
+        headers,
+        ...(inRequest ? { body: rest.body } : {}),
         signal: controller.signal,
       });
-      const response = await fetch(request);
+      const response = await (runtimeBindings ? fetch(request, callBindings(call, headers, rest.body)) : fetch(request));
       // Read status and headers before the body: @hono/node-server's lightweight Response
       // rebuilds itself from its constructor arguments when the body is read, dropping
       // headers that plugins set afterwards (x-request-id, x-switchyard-variant, RateLimit).
       const { status } = response;
-      const headers = new Headers(response.headers);
+      const answerHeaders = new Headers(response.headers);
       const bytes = new Uint8Array(await response.arrayBuffer());
-      const headerLength = Number(headers.get(INFERENCE_HEADER_LENGTH) ?? NaN);
+      const headerLength = Number(answerHeaders.get(INFERENCE_HEADER_LENGTH) ?? NaN);
       const binary = Number.isSafeInteger(headerLength) && headerLength >= 0 && headerLength <= bytes.byteLength;
       let json: unknown;
       try {
@@ -131,7 +179,7 @@ export async function startGrpcServer(options: GrpcServerOptions): Promise<GrpcS
       } catch {
         json = undefined; // errorMessage() then names the HTTP status
       }
-      return { status, headers, json, ...(binary ? { binary: bytes.subarray(headerLength) } : {}) };
+      return { status, headers: answerHeaders, json, ...(binary ? { binary: bytes.subarray(headerLength) } : {}) };
     } finally {
       call.removeListener('cancelled', abort);
     }
