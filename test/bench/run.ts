@@ -4,8 +4,8 @@
  * Worker: on wide-mlp, raw in-process session.run at batch 1 and 32, and
  * the worker over HTTP with batching off and on at concurrency 1, 16 and 64;
  * on seed-classifier, worker latency at concurrency 1. Gateway: direct vs
- * through the gateway on seed-classifier. Transports: HTTP JSON vs HTTP
- * binary tensors through the gateway on image-stats; gRPC (`--only=grpc`):
+ * through the gateway on seed-classifier. Transports: HTTP JSON, HTTP
+ * binary tensors and gRPC through the gateway on image-stats; gRPC (`--only=grpc`):
  * HTTP JSON vs gRPC through one gateway process. Edge: seed-classifier
  * through the gateway with and without a pass-through edge worker at 1 and
  * 32 clients. Prints tables and target ratios,
@@ -52,7 +52,7 @@ if (sections.includes('gateway')) {
 }
 
 if (sections.includes('transports')) {
-  console.log('image-stats through the gateway at 32 clients: HTTP JSON vs HTTP binary tensors');
+  console.log('image-stats through the gateway at 32 clients: HTTP JSON vs HTTP binary tensors vs gRPC');
   await benchTransports(repository, durationS, record('transports'));
 }
 if (sections.includes('grpc')) {
@@ -90,6 +90,7 @@ if (sections.includes('gateway')) {
 }
 if (sections.includes('transports')) {
   ratios.httpBinaryVsJsonRowsPerSecond = (find('transports', 'HTTP binary tensors', 32)?.rowsPerSecond ?? NaN) / (find('transports', 'HTTP JSON', 32)?.rowsPerSecond ?? NaN);
+  ratios.grpcVsHttpBinaryRowsPerSecond = (find('transports', 'gRPC raw contents', 32)?.rowsPerSecond ?? NaN) / (find('transports', 'HTTP binary tensors', 32)?.rowsPerSecond ?? NaN);
 }
 if (sections.includes('grpc')) {
   const grpc = rows.find((r) => r.section === 'grpc' && r.scenario.startsWith('gateway gRPC'))?.rowsPerSecond ?? NaN;
@@ -135,6 +136,7 @@ const targets: Record<string, string> = {
   flagPropagationP99Ms: ' ms (target ≤ 100 ms)',
   flagEvaluationMicros: ' µs',
   httpBinaryVsJsonRowsPerSecond: '× (image-stats via gateway @32, target ≥ 3×)',
+  grpcVsHttpBinaryRowsPerSecond: '× (image-stats via gateway @32, target ≥ 0.8×)',
   grpcVsHttpJsonThroughGateway: '× (gRPC rows/s ÷ HTTP JSON rows/s; the target compares gRPC with HTTP binary: see httpBinaryVsJsonRowsPerSecond)',
   edgeAddedP50MsAt1: ' ms (target ≤ 0.5 ms)',
   edgeAddedP50MsAt32: ' ms',
