@@ -502,6 +502,12 @@ describe('gateway gRPC transport', () => {
       expect(headers?.authorization).toBeUndefined();
     });
 
+    it('records a caller that gave up (its deadline passed) as 499 in the access log, as HTTP records a closed connection', async () => {
+      const error = await failure(f.client.modelMetadata({ name: 'seed-classifier' }, { metadata: { ...auth(), 'x-request-id': 'gave-up' }, timeoutMs: 50 }));
+      expect(error.code).toBe(GrpcStatus.DEADLINE_EXCEEDED);
+      await vi.waitFor(() => expect(f.gw.logs.lines.find((l) => l.request_id === 'gave-up')).toMatchObject({ status: 499 }), { timeout: 5000, interval: 20 });
+    });
+
     it('answers DEADLINE_EXCEEDED with the HTTP message when the worker does not answer in time', async () => {
       const error = await failure(f.client.modelMetadata({ name: 'seed-classifier' }, { metadata: auth() }));
       expect(error.code).toBe(GrpcStatus.DEADLINE_EXCEEDED);

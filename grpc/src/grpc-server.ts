@@ -66,8 +66,10 @@ export interface GrpcServerOptions {
   /**
    * Hand the request body to the fetch handler through `GrpcCallBindings`
    * (its second argument) instead of inside the `Request`, which then has
-   * no body. Only for a handler that reads its body through such bindings
-   * (the gateway); it spares a web body stream per call. Default false.
+   * no body and no abort signal: a cancelled call shows in `clientGone()`.
+   * Only for a handler that reads its body and the caller's presence
+   * through such bindings (the gateway); it spares a web body stream and
+   * an abort signal per call. Default false.
    */
   runtimeBindings?: boolean;
   /** Largest message received or sent, in bytes. Default 64 MiB. */
@@ -89,14 +91,16 @@ const DEFAULT_MAX_MESSAGE_BYTES = 64 * 1024 * 1024;
 /** Metadata that describes the HTTP/2 exchange itself rather than the caller. */
 const TRANSPORT_KEYS = new Set(['content-type', 'content-length', 'content-encoding', 'te', 'host', 'connection', 'user-agent', 'accept-encoding', 'transfer-encoding', 'keep-alive']);
 
-function requestHeaders(metadata: Metadata, rest: RestCall): Headers {
-  const headers = new Headers();
+/** The call's headers as one object with lower-case names (metadata keys are lower-case). */
+function requestHeaders(metadata: Metadata, rest: RestCall): Record<string, string> {
+  // No prototype: a metadata key such as `__proto__` stays a plain key.
+  const headers = Object.create(null) as Record<string, string>;
   for (const [key, value] of Object.entries(metadata.getMap())) {
     if (typeof value !== 'string' || TRANSPORT_KEYS.has(key) || key === INFERENCE_HEADER_LENGTH || key.startsWith('grpc-') || key.startsWith(':') || key.endsWith('-bin')) continue;
-    headers.append(key, value);
+    headers[key] = value;
   }
-  if (rest.body !== undefined) headers.set('content-type', 'application/json');
-  for (const [key, value] of Object.entries(rest.headers ?? {})) headers.set(key, value);
+  if (rest.body !== undefined) headers['content-type'] = 'application/json';
+  for (const [key, value] of Object.entries(rest.headers ?? {})) headers[key] = value;
   return headers;
 }
 
@@ -121,10 +125,10 @@ function chunksOf(body: string | Uint8Array): AsyncIterable<Uint8Array> {
   };
 }
 
-function callBindings(call: ServerUnaryCall<unknown, unknown>, headers: Headers, body: string | Uint8Array | undefined): GrpcCallBindings {
+function callBindings(call: ServerUnaryCall<unknown, unknown>, headers: Record<string, string>, body: string | Uint8Array | undefined): GrpcCallBindings {
   return {
     readBody: () => (body === undefined ? undefined : chunksOf(body)),
-    headers: () => Object.fromEntries(headers),
+    headers: () => headers,
     clientGone: () => call.cancelled,
   };
 }
@@ -152,17 +156,16 @@ export async function startGrpcServer(options: GrpcServerOptions): Promise<GrpcS
   let origin = `http://${authority}`;
 
   async function runRest(call: ServerUnaryCall<unknown, unknown>, rest: RestCall): Promise<RestAnswer> {
-    const controller = new AbortController();
-    const abort = () => controller.abort();
-    call.once('cancelled', abort);
+    // With runtime bindings the handler asks clientGone(); otherwise the request's signal says it.
+    const controller = runtimeBindings ? undefined : new AbortController();
+    const abort = () => controller?.abort();
+    if (controller) call.once('cancelled', abort);
     try {
       const headers = requestHeaders(call.metadata, rest);
-      const inRequest = rest.body !== undefined && !runtimeBindings;
       const request = new Request(`${origin}${rest.path}`, {
         method: rest.method,
         headers,
-        ...(inRequest ? { body: rest.body } : {}),
-        signal: controller.signal,
+        ...(controller ? { signal: controller.signal, ...(rest.body === undefined ? {} : { body: rest.body }) } : {}),
       });
       const response = await (runtimeBindings ? fetch(request, callBindings(call, headers, rest.body)) : fetch(request));
       // Read status and headers before the body: @hono/node-server's lightweight Response
