@@ -137,7 +137,7 @@ const targets: Record<string, string> = {
   flagEvaluationMicros: ' µs',
   httpBinaryVsJsonRowsPerSecond: '× (image-stats via gateway @32, target ≥ 3×)',
   grpcVsHttpBinaryRowsPerSecond: '× (image-stats via gateway @32, target ≥ 0.8×)',
-  grpcVsHttpJsonThroughGateway: '× (gRPC rows/s ÷ HTTP JSON rows/s; the target compares gRPC with HTTP binary: see httpBinaryVsJsonRowsPerSecond)',
+  grpcVsHttpJsonThroughGateway: '× (gRPC rows/s ÷ HTTP JSON rows/s; the target compares gRPC with HTTP binary: see grpcVsHttpBinaryRowsPerSecond)',
   edgeAddedP50MsAt1: ' ms (target ≤ 0.5 ms)',
   edgeAddedP50MsAt32: ' ms',
   edgeAddedP99MsAt1: ' ms',
