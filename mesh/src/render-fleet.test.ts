@@ -157,6 +157,61 @@ describe('mesh manifests', () => {
     ]));
   });
 
+  it('expose gRPC on the gateway (gateway.grpc_port) and every worker as HTTP/2 the mesh routes, admitted by the policies, probes unchanged', () => {
+    const manifests = documents(kustomize('prod'));
+    type Ports = { ports: Array<{ name: string; port: number; targetPort: number; appProtocol: string }> };
+    type Container = { ports: Array<{ name: string; containerPort: number }>; env: Array<{ name: string; value?: string }>; readinessProbe: unknown; livenessProbe: unknown };
+    const container = (m: Manifest | undefined) => specOf<PodTemplate>(m).template.spec.containers[0] as unknown as Container;
+
+    const gateway = container(find(manifests, 'Deployment', 'switchyard-gateway'));
+    expect(gateway.ports).toContainEqual({ name: 'grpc', containerPort: 8001 });
+    expect(gateway.env).toContainEqual({ name: 'GRPC_PORT', value: '8001' });
+    expect(gateway.readinessProbe).toEqual({ httpGet: { path: '/v2/health/ready', port: 8080 }, periodSeconds: 5 });
+    expect(specOf<Ports>(find(manifests, 'Service', 'switchyard-gateway')).ports).toEqual([
+      { name: 'http', port: 80, targetPort: 8080, appProtocol: 'http' },
+      { name: 'grpc', port: 8001, targetPort: 8001, appProtocol: 'grpc' },
+    ]);
+    const workers = manifests.filter((m) => m.kind === 'Deployment' && m.metadata?.name?.startsWith('worker-'));
+    expect(workers.length).toBeGreaterThanOrEqual(3);
+    for (const worker of workers) {
+      const c = container(worker);
+      expect(c.ports, worker.metadata?.name).toEqual([{ name: 'http', containerPort: 8000 }, { name: 'grpc', containerPort: 8001 }]);
+      expect(c.env).toContainEqual({ name: 'GRPC_PORT', value: '8001' });
+      expect(c.readinessProbe).toEqual({ httpGet: { path: '/v2/health/ready', port: 8000 }, periodSeconds: 5 });
+      expect(specOf<Ports>(find(manifests, 'Service', worker.metadata?.name ?? '')).ports).toContainEqual({ name: 'grpc', port: 8001, targetPort: 8001, appProtocol: 'grpc' });
+      const policy = specOf<{ ingress: Array<{ ports: Array<{ port: number }> }> }>(find(manifests, 'NetworkPolicy', worker.metadata?.name ?? ''));
+      expect(policy.ingress[0]?.ports.map((p) => p.port)).toEqual([8000, 8001]);
+    }
+    const ingressPolicy = specOf<{ ingress: Array<{ ports: Array<{ port: number }> }> }>(find(manifests, 'NetworkPolicy', 'switchyard-gateway'));
+    expect(ingressPolicy.ingress[0]?.ports.map((p) => p.port)).toEqual([8080, 8001]);
+    const fromIngress = specOf<{ rules: Array<{ to?: Array<{ operation: { ports?: string[] } }> }> }>(find(manifests, 'AuthorizationPolicy', 'gateway-from-ingress')).rules[0];
+    expect(fromIngress?.to?.[0]?.operation.ports).toEqual(['8080', '8001']);
+    const ingress = specOf<{ http: Array<{ name: string; match: unknown[]; route: Array<{ destination: { port: { number: number } } }> }> }>(find(manifests, 'VirtualService', 'switchyard-ingress'));
+    expect(ingress.http.find((r) => r.name === 'grpc')).toMatchObject({
+      match: [{ uri: { prefix: '/inference.GRPCInferenceService/' } }],
+      route: [{ destination: { host: 'switchyard-gateway.switchyard.svc.cluster.local', port: { number: 8001 } } }],
+    });
+  });
+
+  it('catch a gRPC port Istio would not route as gRPC, one no NetworkPolicy admits, and a route to a port the Service lacks', () => {
+    const broken = structuredClone(documents(kustomize('prod')));
+    const workerPorts = specOf<{ ports: Array<{ name: string; appProtocol?: string }> }>(find(broken, 'Service', 'worker-seed-classifier-v1')).ports;
+    delete workerPorts.find((p) => p.name === 'grpc')!.appProtocol;
+    const gatewayPolicy = specOf<{ ingress: Array<{ ports: Array<{ port: number }> }> }>(find(broken, 'NetworkPolicy', 'switchyard-gateway'));
+    gatewayPolicy.ingress[0]!.ports = gatewayPolicy.ingress[0]!.ports.filter((p) => p.port !== 8001);
+    const ingress = specOf<{ http: Array<{ name: string; route: Array<{ destination: { port: { number: number } } }> }> }>(find(broken, 'VirtualService', 'switchyard-ingress'));
+    ingress.http.find((r) => r.name === 'grpc')!.route[0]!.destination.port.number = 9001;
+    const workerService = specOf<{ ports: Array<{ name: string; targetPort: number }> }>(find(broken, 'Service', 'worker-wide-mlp-v1'));
+    workerService.ports.find((p) => p.name === 'grpc')!.targetPort = 8002;
+    expect(semanticProblems(broken, { provided: OPERATOR_PROVIDED })).toEqual([
+      'Service/switchyard-gateway: port grpc (8001) is admitted by no NetworkPolicy of Deployment/switchyard-gateway\'s pods',
+      'Service/worker-seed-classifier-v1: port grpc must be named grpc or grpc-… and declare appProtocol grpc together (name grpc, appProtocol none)',
+      'Service/worker-seed-classifier-v1: port grpc reaches the gRPC port of Deployment/worker-seed-classifier-v1 without appProtocol grpc',
+      'Service/worker-wide-mlp-v1: port grpc targets 8002, which no container of Deployment/worker-wide-mlp-v1 declares',
+      'VirtualService/switchyard-ingress: http[1] routes to port 9001 of Service/switchyard-gateway, which exposes 80, 8001',
+    ]);
+  });
+
   it('catch a config change that did not roll the gateway, a missing Secret key and an old Istio API', () => {
     const manifests = documents(kustomize('dev'));
     const broken = structuredClone(manifests);
@@ -214,6 +269,18 @@ describe('mesh rendering options', () => {
       selector: { matchLabels: { app: 'switchyard-gateway' } },
       jwtRules: [{ issuer: 'https://auth.example.com/', jwksUri: 'https://auth.example.com/jwks.json', forwardOriginalToken: true, audiences: ['switchyard'] }],
     });
+    expect(await strictlyValid(manifests)).toEqual([]);
+    expect(semanticProblems(manifests, { provided: OPERATOR_PROVIDED })).toEqual([]);
+  });
+
+  it('renders no gateway gRPC port, route or policy port when the config serves no gRPC, still valid', async () => {
+    const manifests = await withConfig((raw) => { delete (raw.gateway as Record<string, unknown>).grpc_port; });
+    const gateway = find(manifests, 'Deployment', 'switchyard-gateway');
+    expect(JSON.stringify(gateway)).not.toMatch(/grpc|GRPC_PORT|8001/);
+    expect(specOf<{ ports: Array<{ name: string }> }>(find(manifests, 'Service', 'switchyard-gateway')).ports.map((p) => p.name)).toEqual(['http']);
+    expect(specOf<{ http: Array<{ name: string }> }>(find(manifests, 'VirtualService', 'switchyard-ingress')).http.map((r) => r.name)).toEqual(['rest']);
+    // Workers keep their own gRPC port.
+    expect(specOf<{ ports: Array<{ name: string }> }>(find(manifests, 'Service', 'worker-seed-classifier-v1')).ports.map((p) => p.name)).toEqual(['http', 'grpc']);
     expect(await strictlyValid(manifests)).toEqual([]);
     expect(semanticProblems(manifests, { provided: OPERATOR_PROVIDED })).toEqual([]);
   });
