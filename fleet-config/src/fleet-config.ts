@@ -125,6 +125,13 @@ const EdgeWorkerSchema = z
     timeout_ms: z.number().int().min(10).max(60_000).default(2000),
     /** When the worker fails: `fail` answers 502/504; `bypass` sends the original request to the model. */
     failure: z.enum(['fail', 'bypass']).default('fail'),
+    /**
+     * `host:port` of a host already running this worker (in a cluster: the
+     * gateway pod's sidecar on loopback). The gateway then calls it instead of
+     * starting a Deno process, and whoever started it supervises it (the
+     * kubelet's probes). Default: the gateway starts and supervises the process.
+     */
+    endpoint: z.string().regex(/^[A-Za-z0-9.-]+:\d+$/, 'must be host:port').optional(),
   })
   .strict();
 
@@ -163,6 +170,12 @@ const GatewaySchema = z
     /** Header naming the end user an application calls on behalf of (sticky routing key). */
     user_header: z.string().min(1).toLowerCase().default('x-switchyard-user'),
     health_interval_ms: z.number().int().min(100).default(2000),
+    /**
+     * Loopback port of the model binding that edge workers call back into
+     * (`env.MODEL`). Default 0: any free port, right for workers the gateway
+     * starts itself; workers at an `endpoint` need a fixed one. Read at start-up.
+     */
+    edge_binding_port: z.number().int().min(0).max(65535).default(0),
     /** The admin API's port; keep it off the public network. */
     admin_port: z.number().int().min(0).max(65535).default(8081),
     admin_host: z.string().min(1).default('127.0.0.1'),

@@ -15,8 +15,8 @@
 import { context, trace } from '@opentelemetry/api';
 import type { Context, MiddlewareHandler, Next } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
-import { EDGE_CALL_HEADER, EDGE_CONTEXT_HEADER, EDGE_ERROR_HEADER, type EdgeContext } from '../../edge/contract.ts';
-import { EdgeFailure } from '../../edge/edge-process.ts';
+import { EDGE_CALL_HEADER, EDGE_CONTEXT_HEADER, EDGE_ERROR_HEADER, EDGE_TOKEN_HEADER, type EdgeContext } from '../../edge/contract.ts';
+import { EdgeFailure } from '../../edge/edge-host.ts';
 import type { EdgeWorker, EdgeWorkers } from '../../edge/edge-workers.ts';
 import { GatewayError } from '../../http/gateway-error.ts';
 import { readBody } from '../../http/read-body.ts';
@@ -27,7 +27,7 @@ import { clientResponseHeaders } from '../proxy/forward-headers.ts';
 /** Used when no body-limit plugin ran before. */
 const DEFAULT_BODY_LIMIT = 16 * 1024 * 1024;
 /** Never shown to a module: credentials, and headers that describe the client connection. */
-const WITHHELD = new Set(['authorization', 'proxy-authorization', 'x-api-key', 'cookie', 'host', 'content-length', 'connection', 'keep-alive', 'transfer-encoding', 'te', 'upgrade', EDGE_CONTEXT_HEADER, EDGE_CALL_HEADER]);
+const WITHHELD = new Set(['authorization', 'proxy-authorization', 'x-api-key', 'cookie', 'host', 'content-length', 'connection', 'keep-alive', 'transfer-encoding', 'te', 'upgrade', EDGE_CONTEXT_HEADER, EDGE_CALL_HEADER, EDGE_TOKEN_HEADER]);
 export const EDGE_WORKER_HEADER = 'x-switchyard-edge-worker';
 
 export type EdgeOutcome = 'ok' | 'timeout' | 'crash' | 'exception' | 'unavailable' | 'circuit_open';
