@@ -132,8 +132,16 @@ const EdgeWorkerSchema = z
      * kubelet's probes). Default: the gateway starts and supervises the process.
      */
     endpoint: z.string().regex(/^[A-Za-z0-9.-]+:\d+$/, 'must be host:port').optional(),
+    /**
+     * `process` (default): its own least-privilege Deno process. `inline`:
+     * imported into the gateway's own process — for trusted code and unit
+     * tests only, NOT isolated (no permission sandbox, no memory limit, a
+     * busy loop stalls the gateway; `timeout_ms` only stops waiting).
+     */
+    isolation: z.enum(['process', 'inline']).default('process'),
   })
-  .strict();
+  .strict()
+  .refine((w) => !(w.isolation === 'inline' && w.endpoint !== undefined), { path: ['isolation'], message: 'an inline worker has no endpoint' });
 
 const RouteSchema = z
   .object({

@@ -7,7 +7,8 @@
  * pipeline (`openCall`), so it goes to the already-routed variant.
  *
  * A worker with an `endpoint` runs elsewhere (a pod's sidecar): the gateway
- * calls it and leaves starting and restarting it to whoever runs it.
+ * calls it and leaves starting and restarting it to whoever runs it. An
+ * `inline` worker runs in this process, not isolated (trusted code, tests).
  *
  * Kept across config reloads: `retain(config)` starts a new process for a
  * new or changed worker (module text or settings), switches traffic to it
@@ -27,6 +28,7 @@ import { CircuitBreaker, type BreakerState } from '../upstream/circuit-breaker.t
 import { EDGE_CALL_HEADER, EDGE_TOKEN_HEADER } from './contract.ts';
 import { EdgeEndpoint } from './edge-endpoint.ts';
 import type { EdgeHost } from './edge-host.ts';
+import { EdgeInline } from './edge-inline.ts';
 import { EdgeProcess, freeLoopbackPort } from './edge-process.ts';
 
 /** How long a replaced process may finish its requests. */
@@ -63,6 +65,8 @@ export interface EdgeWorkerStatus {
   allow_net: string[];
   /** Where the host runs when this gateway did not start it (a sidecar). */
   endpoint: string | null;
+  /** `inline`: in the gateway's own process, not isolated. */
+  isolation: 'process' | 'inline';
   pid: number | null;
   restarts: number;
   inflight: number;
@@ -155,6 +159,7 @@ export class EdgeWorkers {
       memory_mb: spec.memory_mb,
       allow_net: spec.allow_net,
       endpoint: spec.endpoint ?? null,
+      isolation: spec.isolation,
       pid: process.pid ?? null,
       restarts: process.restarts,
       inflight: process.inflight,
@@ -199,7 +204,11 @@ export class EdgeWorkers {
 
   async #start(name: string, spec: EdgeWorkerConfig, key: string): Promise<EdgeWorker> {
     const { breaker, onBreakerChange } = this.#options;
-    const process = spec.endpoint !== undefined ? new EdgeEndpoint({ endpoint: spec.endpoint, token: this.#token }) : await this.#spawn(name, spec);
+    const process: EdgeHost = spec.endpoint !== undefined
+      ? new EdgeEndpoint({ endpoint: spec.endpoint, token: this.#token })
+      : spec.isolation === 'inline'
+        ? new EdgeInline({ name, spec, bindingAddress: this.#bindingAddress, token: this.#token })
+        : await this.#spawn(name, spec);
     try {
       await process.start();
     } catch (error) {

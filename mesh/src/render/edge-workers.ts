@@ -58,9 +58,14 @@ export function edgeConfigMapData(config: FleetConfig, { edgeModules }: RenderOp
   return data;
 }
 
-/** An edge worker as the in-cluster gateway sees it: at its sidecar's address, the module where the sidecar has it. */
+/**
+ * An edge worker as the in-cluster gateway sees it: at its sidecar's
+ * address, the module where the sidecar has it. Every worker runs isolated
+ * in a cluster, `inline` ones too (that mode is for trusted code on a laptop
+ * and for tests).
+ */
 export function clusterEdgeWorker(name: string, spec: EdgeWorkerConfig, port: number): EdgeWorkerConfig {
-  return { ...spec, module: `${EDGE_MODULE_DIR}/${name}.ts`, endpoint: `127.0.0.1:${port}` };
+  return { ...spec, module: `${EDGE_MODULE_DIR}/${name}.ts`, endpoint: `127.0.0.1:${port}`, isolation: 'process' };
 }
 
 /**

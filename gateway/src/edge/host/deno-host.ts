@@ -59,7 +59,8 @@ function bindingFor(settings: EdgeHostSettings, token: string, callId: string, t
         headers.delete('traceparent');
         headers.delete('tracestate');
       } else if (traceparent && !headers.has('traceparent')) headers.set('traceparent', traceparent);
-      return fetch(`${settings.binding}${url.pathname}${url.search}`, { method: request.method, headers, body: request.body });
+      // `duplex` lets Node's fetch send a stream body (inline workers); Deno ignores it.
+      return fetch(`${settings.binding}${url.pathname}${url.search}`, { method: request.method, headers, body: request.body, ...(request.body ? { duplex: 'half' } : {}) });
     },
   };
 }
@@ -69,27 +70,35 @@ function notFromGateway(request: Request): Response {
   return Response.json({ error: 'edge worker hosts answer only their gateway' }, { status: 404 });
 }
 
+/**
+ * One request from the gateway to the module: `ctx` from the edge context
+ * header, `env` with the vars and the model binding, internal headers
+ * removed; a module that throws is answered 500 marked as an exception.
+ * Also used in the gateway's own process by inline workers.
+ */
+export async function handleEdgeRequest(worker: EdgeWorker, settings: EdgeHostSettings, incoming: Request): Promise<Response> {
+  const context = incoming.headers.get(EDGE_CONTEXT_HEADER);
+  if (context === null) return notFromGateway(incoming);
+  const ctx = JSON.parse(context) as EdgeContext;
+  const callId = incoming.headers.get(EDGE_CALL_HEADER) ?? '';
+  const token = settings.token ?? incoming.headers.get(EDGE_TOKEN_HEADER) ?? '';
+  const headers = new Headers(incoming.headers);
+  headers.delete(EDGE_CONTEXT_HEADER);
+  headers.delete(EDGE_CALL_HEADER);
+  headers.delete(EDGE_TOKEN_HEADER);
+  const request = new Request(incoming.url, { method: incoming.method, headers, body: incoming.body, ...(incoming.body ? { duplex: 'half' } : {}) });
+  const env = Object.freeze({ ...settings.vars, MODEL: bindingFor(settings, token, callId, incoming.headers.get('traceparent')) }) as EdgeEnv;
+  try {
+    return await worker.fetch(request, env, Object.freeze(ctx));
+  } catch (error) {
+    const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+    return new Response(JSON.stringify({ error: message }), { status: 500, headers: { 'content-type': 'application/json', [EDGE_ERROR_HEADER]: 'exception' } });
+  }
+}
+
 export async function serveEdgeWorker(worker: EdgeWorker): Promise<void> {
   const settings = await readSettings();
   // The supervisor waits for this line on stdout.
   // eslint-disable-next-line no-console
-  Deno.serve({ hostname: '127.0.0.1', port: settings.port, onListen: () => console.log('ready') }, async (incoming) => {
-    const context = incoming.headers.get(EDGE_CONTEXT_HEADER);
-    if (context === null) return notFromGateway(incoming);
-    const ctx = JSON.parse(context) as EdgeContext;
-    const callId = incoming.headers.get(EDGE_CALL_HEADER) ?? '';
-    const token = settings.token ?? incoming.headers.get(EDGE_TOKEN_HEADER) ?? '';
-    const headers = new Headers(incoming.headers);
-    headers.delete(EDGE_CONTEXT_HEADER);
-    headers.delete(EDGE_CALL_HEADER);
-    headers.delete(EDGE_TOKEN_HEADER);
-    const request = new Request(incoming.url, { method: incoming.method, headers, body: incoming.body });
-    const env = Object.freeze({ ...settings.vars, MODEL: bindingFor(settings, token, callId, incoming.headers.get('traceparent')) }) as EdgeEnv;
-    try {
-      return await worker.fetch(request, env, Object.freeze(ctx));
-    } catch (error) {
-      const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-      return new Response(JSON.stringify({ error: message }), { status: 500, headers: { 'content-type': 'application/json', [EDGE_ERROR_HEADER]: 'exception' } });
-    }
-  });
+  Deno.serve({ hostname: '127.0.0.1', port: settings.port, onListen: () => console.log('ready') }, (incoming) => handleEdgeRequest(worker, settings, incoming));
 }
