@@ -49,6 +49,8 @@ const gateway = await createGateway({
   ...(env.redisUrl ? { redisUrl: env.redisUrl } : {}),
   reload: { path: env.configPath, complete },
   spanCounts: () => telemetry.spanCounts(),
+  // Edge workers' spans go where the gateway's go, when it exports any.
+  ...(telemetry.exporting && env.otlp ? { edgeTelemetry: env.otlp } : {}),
 });
 const host = env.host ?? config.gateway.host;
 const adminHost = config.gateway.admin_host;

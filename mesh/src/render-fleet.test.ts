@@ -1,6 +1,8 @@
 import { spawnSync } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { edgeHostArgs } from '@switchyard/fleet-config/edge-host';
 import { loadFleetConfig } from '@switchyard/fleet-config/load';
 import { PeerAuthentication } from '@kubernetes-models/istio/security.istio.io/v1/PeerAuthentication';
 import { Deployment } from 'kubernetes-models/apps/v1/Deployment';
@@ -61,17 +63,49 @@ describe('mesh manifests', () => {
     expect(manifests.some((m) => m.kind === 'Service' && m.metadata?.name === 'worker-seed-classifier')).toBe(false);
   });
 
-  it('leave edge workers and the routes they own out of the in-cluster config (not deployed to clusters yet), and no machine paths in it', () => {
+  it('keep edge workers and their routes in the in-cluster config, each at its sidecar\'s loopback address, and no machine paths in it', () => {
     const manifests = documents(kustomize('prod'));
     const text = (find(manifests, 'ConfigMap', 'switchyard-config')?.data ?? {})['switchyard.yaml'] ?? '';
-    const fleet = parse(text) as { edge_workers: Record<string, unknown>; routes: unknown[]; models: Record<string, { edge_worker?: string; variants: Array<{ edge_worker?: string }> }> };
-    expect(fleet.edge_workers).toEqual({});
-    expect(fleet.routes).toEqual([]);
-    for (const model of Object.values(fleet.models)) {
-      expect(model.edge_worker).toBeUndefined();
-      for (const variant of model.variants) expect(variant.edge_worker).toBeUndefined();
-    }
+    const fleet = parse(text) as { gateway: { edge_binding_port: number }; edge_workers: Record<string, { module: string; endpoint: string }>; routes: unknown[]; models: Record<string, { edge_worker?: string; variants: Array<{ name: string; edge_worker?: string }> }> };
+    expect(fleet.gateway.edge_binding_port).toBe(8091);
+    expect(fleet.edge_workers['seed-predict']).toMatchObject({ module: '/etc/switchyard/edge/seed-predict.ts', endpoint: '127.0.0.1:8101' });
+    expect(fleet.edge_workers['class-labels']).toMatchObject({ module: '/etc/switchyard/edge/class-labels.ts', endpoint: '127.0.0.1:8100', vars: { LABELS: 'outside,inside' } });
+    expect(fleet.routes).toEqual([{ path: '/predict', model: 'seed-classifier', edge_worker: 'seed-predict' }]);
+    expect(fleet.models['seed-classifier']?.variants.map((v) => [v.name, v.edge_worker])).toEqual([['v1', undefined], ['v2', 'class-labels']]);
     expect(text).not.toContain(MESH.replace(/mesh\/$/, ''));
+  });
+
+  it('run each edge worker as a loopback sidecar of the gateway with the local fleet\'s Deno permissions, its memory limit, a read-only root and no token', async () => {
+    const config = await loadFleetConfig(EXAMPLE);
+    const manifests = documents(kustomize('prod'));
+    const pod = specOf<PodTemplate>(find(manifests, 'Deployment', 'switchyard-gateway')).template.spec as PodTemplate['template']['spec'] & { automountServiceAccountToken: boolean; volumes: Array<{ name: string; configMap?: { name: string; items: Array<{ key: string; path: string }> } }> };
+    expect(pod.automountServiceAccountToken).toBe(false);
+    expect(pod.containers.map((c) => c.name)).toEqual(['gateway', 'edge-seed-predict', 'edge-class-labels']);
+    const configMap = find(manifests, 'ConfigMap', 'switchyard-config')?.data ?? {};
+    for (const [name, port] of [['seed-predict', 8101], ['class-labels', 8100]] as const) {
+      const spec = config.edge_workers[name];
+      if (!spec) throw new Error(`switchyard.yaml has no edge worker ${name}`);
+      const sidecar = pod.containers.find((c) => c.name === `edge-${name}`) as unknown as Record<string, unknown> & { args: string[]; resources: { limits: Record<string, string>; requests: Record<string, string> }; securityContext: Record<string, unknown>; volumeMounts: Array<{ name: string; mountPath: string; readOnly?: boolean }> };
+      expect(sidecar.image).toBe('registry.example.com/switchyard/edge-worker:0.1.0');
+      // The same command line the gateway builds for a process it starts itself (only the listen port differs).
+      expect(sidecar.args).toEqual(edgeHostArgs({
+        listen: `127.0.0.1:${port}`, binding: '127.0.0.1:8091', spec, entry: `/etc/switchyard/edge/${name}.entry.ts`,
+        settings: { port, binding: 'http://127.0.0.1:8091', vars: spec.vars, tracing: true },
+      }));
+      expect(sidecar.args).toContain(`--allow-net=127.0.0.1:${port},127.0.0.1:8091`);
+      expect(sidecar.args).toContain(`--v8-flags=--max-old-space-size=${spec.memory_mb}`);
+      expect(sidecar.args.some((a) => /^--allow-(read|write|env|run|ffi|sys|all)|^-A$/.test(a))).toBe(false);
+      expect(sidecar.ports).toBeUndefined();
+      expect(sidecar.resources.limits.memory).toBe(`${spec.memory_mb + 96}Mi`);
+      expect(sidecar.resources.requests.memory).toBe(sidecar.resources.limits.memory);
+      expect(sidecar.securityContext).toEqual({ readOnlyRootFilesystem: true, allowPrivilegeEscalation: false, runAsNonRoot: true, capabilities: { drop: ['ALL'] } });
+      for (const probe of ['startupProbe', 'readinessProbe', 'livenessProbe']) expect(JSON.stringify(sidecar[probe]), probe).toContain(`/dev/tcp/127.0.0.1/${port}`);
+      expect(sidecar.volumeMounts).toContainEqual({ name: `edge-${name}`, mountPath: '/etc/switchyard/edge', readOnly: true });
+      const volume = pod.volumes.find((v) => v.name === `edge-${name}`);
+      expect(volume?.configMap).toEqual({ name: 'switchyard-config', items: [{ key: `edge-${name}.ts`, path: `${name}.ts` }, { key: `edge-${name}.entry.ts`, path: `${name}.entry.ts` }] });
+      expect(configMap[`edge-${name}.ts`]).toBe(await readFile(spec.module, 'utf8'));
+      expect(configMap[`edge-${name}.entry.ts`]).toBe(`import worker from "./${name}.ts";\nimport { serveEdgeWorker } from "/opt/switchyard/edge/host/deno-host.ts";\nawait serveEdgeWorker(worker);\n`);
+    }
   });
 
   it('serve TLS at the ingress for the configured hosts and redirect HTTP to HTTPS', () => {
@@ -242,7 +276,9 @@ describe('mesh rendering options', () => {
     const { parseFleetConfig } = await import('@switchyard/fleet-config/load');
     const raw = parse(await readFile(EXAMPLE, 'utf8')) as Record<string, unknown> & { auth: Record<string, unknown> };
     edit(raw);
-    const files = renderFleet(parseFleetConfig(raw, 'edited'), overrides);
+    const config = parseFleetConfig(raw, 'edited');
+    for (const spec of Object.values(config.edge_workers)) spec.module = resolve(dirname(EXAMPLE), spec.module);
+    const files = renderFleet(config, overrides);
     return ['base/identity.yaml', 'base/gateway.yaml', 'base/workers.yaml', 'base/istio.yaml', 'base/network-policies.yaml'].flatMap((f) => documents(files.get(f) ?? ''));
   }
 
@@ -301,5 +337,33 @@ describe('mesh rendering options', () => {
 
     const defaults: Manifest[] = await withConfig((raw) => { delete raw.mesh; });
     expect(defaults.filter((m) => m.kind === 'Namespace' || m.kind === 'ServiceEntry')).toEqual([]);
+  });
+
+  it('grants a sidecar the hosts its edge worker names, and renders no sidecar and no binding port for a fleet without edge workers', async () => {
+    type Sidecars = { template: { spec: { containers: Array<{ name: string; image: string; args?: string[] }>; volumes: Array<{ name: string }> } } };
+    const granted = await withConfig((raw) => {
+      const workers = raw.edge_workers as Record<string, Record<string, unknown>>;
+      workers['seed-predict'] = { ...workers['seed-predict'], allow_net: ['features.example.internal:443'], memory_mb: 200 };
+    }, { edgeImage: 'registry.internal/edge:1' });
+    const sidecar = specOf<Sidecars>(find(granted, 'Deployment', 'switchyard-gateway')).template.spec.containers.find((c) => c.name === 'edge-seed-predict');
+    expect(sidecar?.image).toBe('registry.internal/edge:1');
+    expect(sidecar?.args).toEqual(expect.arrayContaining(['--allow-net=127.0.0.1:8101,127.0.0.1:8091,features.example.internal:443', '--v8-flags=--max-old-space-size=200']));
+    expect(await strictlyValid(granted)).toEqual([]);
+    expect(semanticProblems(granted, { provided: OPERATOR_PROVIDED })).toEqual([]);
+
+    const plain = await withConfig((raw) => {
+      delete raw.edge_workers;
+      delete raw.routes;
+      for (const model of Object.values(raw.models as Record<string, { edge_worker?: string; variants: Array<{ edge_worker?: string }> }>)) {
+        delete model.edge_worker;
+        for (const variant of model.variants) delete variant.edge_worker;
+      }
+    });
+    const pod = specOf<Sidecars>(find(plain, 'Deployment', 'switchyard-gateway')).template.spec;
+    expect(pod.containers.map((c) => c.name)).toEqual(['gateway']);
+    expect(pod.volumes.map((v) => v.name)).toEqual(['config', 'api-keys', 'tmp']);
+    const fleet = parse((find(plain, 'ConfigMap', 'switchyard-config')?.data ?? {})['switchyard.yaml'] ?? '') as { gateway: { edge_binding_port: number } };
+    expect(fleet.gateway.edge_binding_port).toBe(0);
+    expect(Object.keys(find(plain, 'ConfigMap', 'switchyard-config')?.data ?? {})).toEqual(['switchyard.yaml']);
   });
 });

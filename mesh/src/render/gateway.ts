@@ -1,10 +1,11 @@
-/** The Switchyard gateway: Deployment (replicas owned by its HPA), Service, HPA and PDB. */
+/** The Switchyard gateway: Deployment (replicas owned by its HPA, edge workers as sidecars), Service, HPA and PDB. */
 import type { FleetConfig } from '@switchyard/fleet-config/schema';
 import { Deployment } from 'kubernetes-models/apps/v1/Deployment';
 import { HorizontalPodAutoscaler } from 'kubernetes-models/autoscaling/v2/HorizontalPodAutoscaler';
 import { PodDisruptionBudget } from 'kubernetes-models/policy/v1/PodDisruptionBudget';
 import { Service } from 'kubernetes-models/v1/Service';
 import { API_KEYS_SECRET, CONFIG_CHECKSUM_ANNOTATION, CONFIG_MAP, GATEWAY, GATEWAY_PORT, gatewayGrpcPort, gatewayLabels, REDIS_SECRET } from '../naming.ts';
+import { edgeSidecars, edgeVolumes } from './edge-workers.ts';
 import { configChecksum } from './identity.ts';
 import type { RenderOptions } from './options.ts';
 import { CONTAINER_SECURITY, POD_SECURITY, podAnnotations, TERMINATION_GRACE_SECONDS, TMP_MOUNT, TMP_VOLUME, topologySpread } from './pod-defaults.ts';
@@ -65,13 +66,14 @@ export function renderGateway(config: FleetConfig, options: RenderOptions): Arra
                 { name: 'api-keys', mountPath: KEYS_DIR, readOnly: true },
                 TMP_MOUNT,
               ],
-            }],
+            }, ...edgeSidecars(config, options)],
             volumes: [
               { name: 'config', configMap: { name: CONFIG_MAP } },
               // Required: the gateway refuses to start without its key file, so a missing Secret holds the pod in
               // ContainerCreating with an event naming it, rather than crash-looping.
               { name: 'api-keys', secret: { secretName: API_KEYS_SECRET } },
               TMP_VOLUME,
+              ...edgeVolumes(config),
             ],
           },
         },
