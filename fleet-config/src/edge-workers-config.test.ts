@@ -10,8 +10,15 @@ const variant = { name: 'v1', version: 1, weight: 100, port: 9001 };
 describe('fleet config: edge workers and routes', () => {
   it('applies the documented defaults', () => {
     const config = parseFleetConfig({ version: 1, edge_workers: { pre: { module: 'pre.ts' } }, models: { m: { stable: 'v1', edge_worker: 'pre', variants: [variant] } } }, 'test');
-    expect(config.edge_workers.pre).toEqual({ module: 'pre.ts', vars: {}, allow_net: [], memory_mb: 128, timeout_ms: 2000, failure: 'fail' });
+    expect(config.edge_workers.pre).toEqual({ module: 'pre.ts', vars: {}, allow_net: [], memory_mb: 128, timeout_ms: 2000, failure: 'fail', isolation: 'process' });
     expect(config.routes).toEqual([]);
+  });
+
+  it('takes an endpoint as host:port, and refuses one that is not, or one on an inline worker', () => {
+    const parse = (pre: Record<string, unknown>) => parseFleetConfig({ version: 1, edge_workers: { pre: { module: 'pre.ts', ...pre } }, models: { m: { stable: 'v1', variants: [variant] } } }, 'test');
+    expect(parse({ endpoint: '127.0.0.1:8100' }).edge_workers.pre?.endpoint).toBe('127.0.0.1:8100');
+    expect(() => parse({ endpoint: 'http://127.0.0.1:8100' })).toThrowError(/edge_workers\.pre\.endpoint: must be host:port/);
+    expect(() => parse({ endpoint: '127.0.0.1:8100', isolation: 'inline' })).toThrowError(/edge_workers\.pre\.isolation: an inline worker has no endpoint/);
   });
 
   it('refuses the reserved var MODEL and routes that shadow /v1, /v2 or /metrics', () => {

@@ -125,8 +125,23 @@ const EdgeWorkerSchema = z
     timeout_ms: z.number().int().min(10).max(60_000).default(2000),
     /** When the worker fails: `fail` answers 502/504; `bypass` sends the original request to the model. */
     failure: z.enum(['fail', 'bypass']).default('fail'),
+    /**
+     * `host:port` of a host already running this worker (in a cluster: the
+     * gateway pod's sidecar on loopback). The gateway then calls it instead of
+     * starting a Deno process, and whoever started it supervises it (the
+     * kubelet's probes). Default: the gateway starts and supervises the process.
+     */
+    endpoint: z.string().regex(/^[A-Za-z0-9.-]+:\d+$/, 'must be host:port').optional(),
+    /**
+     * `process` (default): its own least-privilege Deno process. `inline`:
+     * imported into the gateway's own process — for trusted code and unit
+     * tests only, NOT isolated (no permission sandbox, no memory limit, a
+     * busy loop stalls the gateway; `timeout_ms` only stops waiting).
+     */
+    isolation: z.enum(['process', 'inline']).default('process'),
   })
-  .strict();
+  .strict()
+  .refine((w) => !(w.isolation === 'inline' && w.endpoint !== undefined), { path: ['isolation'], message: 'an inline worker has no endpoint' });
 
 const RouteSchema = z
   .object({
@@ -163,6 +178,12 @@ const GatewaySchema = z
     /** Header naming the end user an application calls on behalf of (sticky routing key). */
     user_header: z.string().min(1).toLowerCase().default('x-switchyard-user'),
     health_interval_ms: z.number().int().min(100).default(2000),
+    /**
+     * Loopback port of the model binding that edge workers call back into
+     * (`env.MODEL`). Default 0: any free port, right for workers the gateway
+     * starts itself; workers at an `endpoint` need a fixed one. Read at start-up.
+     */
+    edge_binding_port: z.number().int().min(0).max(65535).default(0),
     /** The admin API's port; keep it off the public network. */
     admin_port: z.number().int().min(0).max(65535).default(8081),
     admin_host: z.string().min(1).default('127.0.0.1'),

@@ -9,6 +9,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { OpenFeature } from '@openfeature/server-sdk';
+import type { EdgeTelemetry } from '@switchyard/fleet-config/edge-host';
 import type { FleetConfig } from '@switchyard/fleet-config/schema';
 import type { Logger } from '@switchyard/observability/logger';
 import { createMetricsRegistry, type MetricsRegistry } from '@switchyard/observability/metrics';
@@ -60,6 +61,8 @@ export interface GatewaySettings {
   redisConnectTimeoutMs?: number;
   /** The Deno binary for edge workers. Default: the `deno` npm package's. */
   deno?: string;
+  /** Where the edge workers' Deno processes export spans. Default: they do not. */
+  edgeTelemetry?: EdgeTelemetry;
 }
 
 export interface Gateway {
@@ -164,6 +167,8 @@ export async function createGateway(settings: GatewaySettings): Promise<Gateway>
   const edge = await EdgeWorkers.open({
     logger,
     ...(settings.deno ? { deno: settings.deno } : {}),
+    ...(settings.edgeTelemetry ? { telemetry: settings.edgeTelemetry } : {}),
+    bindingPort: config.gateway.edge_binding_port,
     breaker: { failures: config.gateway.circuit_breaker.failures, cooldownMs: config.gateway.circuit_breaker.cooldown_ms },
     onRestart: (worker) => edgeMetrics.restarted(worker),
     onBreakerChange: (worker, state) => {

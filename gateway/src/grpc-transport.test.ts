@@ -14,9 +14,11 @@ import {
   createInferenceClient, GrpcStatus, rawToValues, retryDelayOf, valuesToRaw,
   type InferenceClient, type ModelInferRequest, type ServiceError,
 } from '@switchyard/grpc/client';
-import { startGrpcServer, type GrpcServer } from '@switchyard/grpc/server';
+import type { GrpcServer } from '@switchyard/grpc/server';
 import { writeSampleRepository } from '@switchyard/model-worker/samples';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { writeTypedEcho } from '@switchyard/model-worker/testing/fixture-models';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { startGatewayGrpc } from './grpc-transport.ts';
 import { context, propagation, trace } from '@opentelemetry/api';
 import { InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
@@ -63,7 +65,7 @@ interface GrpcGateway {
 /** A gateway built by the production composition root, with gRPC in front of its fetch handler; Redis-backed when `redis` is given. */
 async function grpcGateway(raw: unknown, redis?: { redisUrl: string; redisPrefix: string }): Promise<GrpcGateway> {
   const gw = await buildTestGateway(raw, redis ?? {});
-  const grpc = await startGrpcServer({ fetch: gw.app.fetch, port: 0, host: '127.0.0.1' });
+  const grpc = await startGatewayGrpc({ fetch: gw.app.fetch, port: 0, host: '127.0.0.1' });
   const client = createInferenceClient(`127.0.0.1:${grpc.port}`);
   return {
     gw, grpc, client,
@@ -168,10 +170,86 @@ describe('gateway gRPC transport', () => {
     });
   });
 
+  describe("Triton's extensions through the pipeline", () => {
+    const getJson = async (path: string, headers: Record<string, string>) => (await g.gw.app.request(path, { headers })).json();
+
+    it('answers ModelConfig from the pinned variant\'s worker, as HTTP does', async () => {
+      const http = (await getJson('/v2/models/seed-classifier/versions/2/config', auth())) as { name: string; max_batch_size: number; output: Array<{ label_filename: string }> };
+      const { config } = await g.client.modelConfig({ name: 'seed-classifier', version: '2' }, { metadata: auth() });
+      expect(config).toMatchObject({ name: 'seed-classifier', platform: 'onnxruntime_onnx', max_batch_size: http.max_batch_size });
+      expect(config.input).toEqual([{ name: 'features', data_type: 'TYPE_FP32', format: 'FORMAT_NONE', dims: ['2'] }]);
+      expect(config.output.map((o) => o.label_filename)).toEqual(http.output.map((o) => o.label_filename));
+    });
+
+    it('answers ModelStatistics for the routed variant and RepositoryIndex for the fleet, as HTTP does', async () => {
+      await g.client.modelInfer(classify([[0.4, 0.6]], { model_version: '1' }), { metadata: auth() });
+      const stats = await g.client.modelStatistics({ name: 'seed-classifier', version: '1' }, { metadata: auth() });
+      const http = (await getJson('/v2/models/seed-classifier/versions/1/stats', auth())) as { model_stats: Array<{ inference_stats: { success: { count: number } } }> };
+      expect(stats.model_stats.map((m) => [m.name, m.version])).toEqual([['seed-classifier', '1']]);
+      expect(Number(stats.model_stats[0]?.inference_stats.success.count)).toBeGreaterThanOrEqual(1);
+      expect(Number(stats.model_stats[0]?.inference_stats.success.count)).toBe(http.model_stats[0]?.inference_stats.success.count);
+      const index = await g.client.repositoryIndex({}, { metadata: auth() });
+      const httpIndex = await (await g.gw.app.request('/v2/repository/index', { method: 'POST', headers: { ...auth(), 'content-type': 'application/json' }, body: '{}' })).json();
+      expect(index.models).toEqual(httpIndex);
+      expect(index.models.map((m) => m.name)).toContain('seed-classifier');
+    });
+
+    it('applies auth and scopes, and answers an unknown model with NOT_FOUND; messages as HTTP', async () => {
+      const cases: Array<[string, () => Promise<unknown>, Record<string, string>, GrpcStatus, number]> = [
+        ['/v2/models/seed-classifier/config', () => g.client.modelConfig({ name: 'seed-classifier' }), {}, GrpcStatus.UNAUTHENTICATED, 401],
+        ['/v2/models/seed-classifier/config', () => g.client.modelConfig({ name: 'seed-classifier' }, { metadata: auth('nope') }), auth('nope'), GrpcStatus.UNAUTHENTICATED, 401],
+        ['/v2/models/seed-classifier/config', () => g.client.modelConfig({ name: 'seed-classifier' }, { metadata: auth(LIMITED_KEY) }), auth(LIMITED_KEY), GrpcStatus.PERMISSION_DENIED, 403],
+        ['/v2/models/nope/config', () => g.client.modelConfig({ name: 'nope' }, { metadata: auth() }), auth(), GrpcStatus.NOT_FOUND, 404],
+        ['/v2/models/seed-classifier/versions/9/config', () => g.client.modelConfig({ name: 'seed-classifier', version: '9' }, { metadata: auth() }), auth(), GrpcStatus.NOT_FOUND, 404],
+        ['/v2/models/seed-classifier/stats', () => g.client.modelStatistics({ name: 'seed-classifier' }), {}, GrpcStatus.UNAUTHENTICATED, 401],
+        ['/v2/models/nope/stats', () => g.client.modelStatistics({ name: 'nope' }, { metadata: auth() }), auth(), GrpcStatus.NOT_FOUND, 404],
+      ];
+      for (const [path, call, headers, code, status] of cases) {
+        const error = await failure(call());
+        const http = await httpError(g.gw, path, headers);
+        expect(http.status, path).toBe(status);
+        expect(error.code, path).toBe(code);
+        expect(error.details, path).toBe(http.error);
+      }
+      const index = await failure(g.client.repositoryIndex({}));
+      expect(index.code).toBe(GrpcStatus.UNAUTHENTICATED);
+      expect(index.details).toBe((await httpError(g.gw, '/v2/repository/index', {}, {})).error);
+    });
+  });
+
+  it('carries raw contents of every datatype through the pipeline to a worker and back, byte for byte', async () => {
+    await writeTypedEcho(repository);
+    const echo = await serveWorker(repository, 'typed-echo');
+    const raw = fleet({ v1: [workers[0]?.port ?? 0], v2: [workers[1]?.port ?? 0] }) as ReturnType<typeof fleet> & { models: Record<string, unknown> };
+    raw.models['typed-echo'] = { stable: 'v1', variants: [{ name: 'v1', version: 1, weight: 100, upstreams: [echo.url] }] };
+    const f = await grpcGateway(raw);
+    try {
+      const datatypes = ['BOOL', 'UINT8', 'UINT16', 'UINT32', 'UINT64', 'INT8', 'INT16', 'INT32', 'INT64', 'FP16', 'FP32', 'FP64', 'BYTES'];
+      const values: Record<string, unknown[]> = {
+        BOOL: [true, false], UINT8: [0, 255], UINT16: [1, 65535], UINT32: [0, 4294967295], UINT64: [18446744073709551615n, 1n],
+        INT8: [-128, 127], INT16: [-32768, 5], INT32: [-2147483648, 7], INT64: [-9223372036854775808n, 42n],
+        FP16: [1.5, -0.25], FP32: [Number.NaN, -3.25], FP64: [1e-300, Number.POSITIVE_INFINITY], BYTES: ['héllo', '"\\'],
+      };
+      const sent = datatypes.map((d) => valuesToRaw(d, values[d] ?? []));
+      const reply = await f.client.modelInfer({
+        model_name: 'typed-echo',
+        inputs: datatypes.map((datatype) => ({ name: `in_${datatype.toLowerCase()}`, datatype, shape: [1, 2] })),
+        raw_input_contents: sent,
+      }, { metadata: auth() });
+      // NaN and infinity included: no JSON on the way.
+      expect(new Map(reply.outputs.map((o, i) => [o.name, Buffer.from(reply.raw_output_contents[i] ?? [])])))
+        .toEqual(new Map(datatypes.map((d, i) => [`out_${d.toLowerCase()}`, sent[i]])));
+    } finally {
+      await f.close();
+      await echo.stop();
+    }
+  });
+
   it('applies the body limit to the translated request: RESOURCE_EXHAUSTED with the HTTP message', async () => {
     const small = await grpcGateway({ ...fleet({ v1: [workers[0]?.port ?? 0], v2: [workers[1]?.port ?? 0] }), gateway: { body_limit_bytes: 1024 } });
     try {
-      const rows = Array.from({ length: 64 }, (_, i) => [i / 7, -i / 3]);
+      // 160 rows of raw FP32: 1280 bytes after the binary body's JSON header.
+      const rows = Array.from({ length: 160 }, (_, i) => [i / 7, -i / 3]);
       const error = await failure(small.client.modelInfer(classify(rows), { metadata: auth() }));
       expect(error.code).toBe(GrpcStatus.RESOURCE_EXHAUSTED);
       expect(error.details).toBe('request body exceeds 1024 bytes');
@@ -366,14 +444,14 @@ describe('gateway gRPC transport', () => {
 
   describe('shadow', () => {
     it('copies a gRPC call to the shadow variant and answers from the primary', async () => {
-      let copied: (body: string) => void = () => undefined;
-      const received = new Promise<string>((resolve) => (copied = resolve));
+      let copied: (copy: { headers: IncomingHttpHeaders; body: Buffer }) => void = () => undefined;
+      const received = new Promise<{ headers: IncomingHttpHeaders; body: Buffer }>((resolve) => (copied = resolve));
       const shadowWorker = createServer((req, res) => {
         if (req.url === '/v2/health/ready') return void res.end('{"ready":true}');
-        let body = '';
-        req.on('data', (chunk: Buffer) => (body += chunk.toString()));
+        const chunks: Buffer[] = [];
+        req.on('data', (chunk: Buffer) => chunks.push(chunk));
         req.on('end', () => {
-          copied(body);
+          copied({ headers: req.headers, body: Buffer.concat(chunks) });
           res.setHeader('content-type', 'application/json');
           res.end('{"model_name":"seed-classifier","model_version":"2","outputs":[]}');
         });
@@ -385,11 +463,31 @@ describe('gateway gRPC transport', () => {
         const reply = await f.client.modelInfer(classify([[0.5, 0.5]]), { metadata: { ...auth(), 'x-switchyard-variant': 'v1' } });
         expect(reply.model_version).toBe('1');
         expect(reply.metadata['x-switchyard-variant']).toBe('v1');
-        expect(JSON.parse(await received)).toMatchObject({ inputs: [{ name: 'features', datatype: 'FP32', shape: [1, 2], data: [0.5, 0.5] }] });
+        // The copy is the binary body the primary got: JSON header, then the raw contents byte for byte.
+        const copy = await received;
+        const headerLength = Number(copy.headers['inference-header-content-length']);
+        expect(JSON.parse(copy.body.subarray(0, headerLength).toString())).toMatchObject({
+          parameters: { binary_data_output: true }, inputs: [{ name: 'features', datatype: 'FP32', shape: [1, 2], parameters: { binary_data_size: 8 } }],
+        });
+        expect(copy.body.subarray(headerLength)).toEqual(valuesToRaw('FP32', [0.5, 0.5]));
       } finally {
         await f.close();
         shadowWorker.closeAllConnections();
         shadowWorker.close();
+      }
+    });
+
+    it('compares the binary answers of primary and shadow: the same version on both sides agrees', async () => {
+      const raw = fleet({ v1: [workers[0]?.port ?? 0], v2: [workers[1]?.port ?? 0] }, { shadow: { variant: 'v2', percent: 100 } });
+      const variants = raw.models['seed-classifier'].variants as Array<{ version: number }>;
+      if (variants[1]) variants[1].version = 1; // v2 runs version 1 as well, so its outputs must match v1's
+      const f = await grpcGateway(raw);
+      try {
+        await f.client.modelInfer(classify([[0.2, 0.9], [0.7, 0.1]]), { metadata: { ...auth(), 'x-switchyard-variant': 'v1' } });
+        const agreed = /switchyard_gateway_shadow_requests_total\{model="seed-classifier",variant="v2",outcome="agree"\} 1\b/;
+        await vi.waitFor(async () => expect(await (await f.gw.app.request('/metrics')).text()).toMatch(agreed), { timeout: 5000, interval: 20 });
+      } finally {
+        await f.close();
       }
     });
   });
@@ -425,9 +523,18 @@ describe('gateway gRPC transport', () => {
       const reply = await f.client.modelInfer(classify([[1, 2]]), { metadata: { ...auth(), traceparent, 'x-request-id': 'trace-me' } });
       expect(rawToValues('FP32', reply.raw_output_contents[0] ?? new Uint8Array())).toEqual([0.25, 0.75]);
       const headers = seen.at(-1);
+      // Tensors travel in Triton's binary extension: a JSON header of this many bytes, then raw contents.
+      expect(headers?.['content-type']).toBe('application/octet-stream');
+      expect(Number(headers?.['inference-header-content-length'])).toBeGreaterThan(0);
       expect(headers?.traceparent).toBe(traceparent);
       expect(headers?.['x-request-id']).toBe('trace-me');
       expect(headers?.authorization).toBeUndefined();
+    });
+
+    it('records a caller that gave up (its deadline passed) as 499 in the access log, as HTTP records a closed connection', async () => {
+      const error = await failure(f.client.modelMetadata({ name: 'seed-classifier' }, { metadata: { ...auth(), 'x-request-id': 'gave-up' }, timeoutMs: 50 }));
+      expect(error.code).toBe(GrpcStatus.DEADLINE_EXCEEDED);
+      await vi.waitFor(() => expect(f.gw.logs.lines.find((l) => l.request_id === 'gave-up')).toMatchObject({ status: 499 }), { timeout: 5000, interval: 20 });
     });
 
     it('answers DEADLINE_EXCEEDED with the HTTP message when the worker does not answer in time', async () => {

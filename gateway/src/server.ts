@@ -24,7 +24,7 @@ const { loadFleetConfig } = await import('@switchyard/fleet-config/load');
 const { completeConfig } = await import('./config/complete-config.ts');
 const { createGateway } = await import('./create-gateway.ts');
 const { createGatewayHttpServer } = await import('./http/client-error.ts');
-const { startGrpcServer } = await import('@switchyard/grpc/server');
+const { startGatewayGrpc } = await import('./grpc-transport.ts');
 const { withNodeBindings } = await import('@switchyard/observability/node-bindings');
 const { randomUUID } = await import('node:crypto');
 const { hostname } = await import('node:os');
@@ -49,6 +49,8 @@ const gateway = await createGateway({
   ...(env.redisUrl ? { redisUrl: env.redisUrl } : {}),
   reload: { path: env.configPath, complete },
   spanCounts: () => telemetry.spanCounts(),
+  // Edge workers' spans go where the gateway's go, when it exports any.
+  ...(telemetry.exporting && env.otlp ? { edgeTelemetry: env.otlp } : {}),
 });
 const host = env.host ?? config.gateway.host;
 const adminHost = config.gateway.admin_host;
@@ -60,7 +62,7 @@ const [server, adminServer] = await Promise.all([
 const grpcPort = env.grpcPort ?? config.gateway.grpc_port;
 const grpc = grpcPort === undefined
   ? undefined
-  : await startGrpcServer({ fetch: gateway.fetch, port: grpcPort, host, logger }).catch((error: unknown) => {
+  : await startGatewayGrpc({ fetch: gateway.fetch, port: grpcPort, host, logger }).catch((error: unknown) => {
       logger.fatal({ err: error, port: grpcPort }, 'cannot listen (gRPC)');
       process.exit(1);
     });

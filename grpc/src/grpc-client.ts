@@ -29,6 +29,21 @@ export interface ModelStatisticsResponse {
   }>;
 }
 
+/** Triton's model configuration, as far as `model_config.proto` declares it (enums by name, 64-bit integers as strings). */
+export interface ModelConfig {
+  name: string;
+  platform: string;
+  backend: string;
+  version_policy: { policy_choice?: 'latest' | 'all' | 'specific'; latest?: { num_versions: number } | null; all?: object | null; specific?: { versions: string[] } | null } | null;
+  max_batch_size: number;
+  input: Array<{ name: string; data_type: string; format: string; dims: string[] }>;
+  output: Array<{ name: string; data_type: string; dims: string[]; label_filename: string }>;
+  instance_group: Array<{ name: string; count: number; kind: string }>;
+  scheduling_choice?: 'dynamic_batching';
+  dynamic_batching?: { preferred_batch_size: number[]; max_queue_delay_microseconds: string; default_queue_policy: { max_queue_size: number } | null } | null;
+  parameters: Record<string, { string_value: string }>;
+}
+
 export interface RepositoryIndexResponse {
   models: Array<{ name: string; version: string; state: string; reason: string }>;
 }
@@ -50,6 +65,8 @@ export interface InferenceClient {
   serverMetadata(settings?: CallSettings): Promise<ServerMetadataResponse>;
   modelMetadata(model: ModelRef, settings?: CallSettings): Promise<ModelMetadataResponse>;
   modelInfer(request: ModelInferRequest, settings?: CallSettings): Promise<WithMetadata<ModelInferResponse>>;
+  /** Triton's model configuration extension. */
+  modelConfig(model: ModelRef, settings?: CallSettings): Promise<{ config: ModelConfig }>;
   /** Triton's statistics extension; `name` empty: every model. */
   modelStatistics(request: { name?: string; version?: string }, settings?: CallSettings): Promise<ModelStatisticsResponse>;
   /** Triton's model repository extension (read-only). */
@@ -102,6 +119,7 @@ export function createInferenceClient(address: string, options: InferenceClientO
     serverMetadata: (s) => strip(call('ServerMetadata', {}, s)),
     modelMetadata: (m, s) => strip(call('ModelMetadata', m, s)),
     modelInfer: (r, s) => call('ModelInfer', r, s),
+    modelConfig: (m, s) => strip(call('ModelConfig', m, s)),
     modelStatistics: (r, s) => strip(call('ModelStatistics', r, s)),
     repositoryIndex: (r, s) => strip(call('RepositoryIndex', r, s)),
     close: () => client.close(),

@@ -1,7 +1,7 @@
 import { Client, credentials, Metadata } from '@grpc/grpc-js';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { createInferenceClient, GrpcStatus, type ServiceError } from './grpc-client.ts';
-import { startGrpcServer, type FetchHandler } from './grpc-server.ts';
+import { startGrpcServer, type FetchHandler, type GrpcCallBindings } from './grpc-server.ts';
 
 /** A fetch handler that holds each request until released, recording what it saw. */
 function heldService() {
@@ -87,6 +87,53 @@ describe('gRPC server', () => {
       });
       raw.close();
       expect(unimplemented?.code).toBe(GrpcStatus.UNIMPLEMENTED);
+    } finally {
+      client.close();
+      await server.close();
+    }
+  });
+});
+
+describe('gRPC server with runtime bindings', () => {
+  it('hands the body to the handler through its bindings, not the Request, with the headers and the caller\'s presence', async () => {
+    const seen: Array<{ requestBody: ReadableStream | null; body: Buffer; headers: Record<string, string>; gone: boolean }> = [];
+    const fetch: FetchHandler = async (request, bindings) => {
+      const chunks: Uint8Array[] = [];
+      for await (const chunk of bindings?.readBody() ?? []) chunks.push(chunk);
+      seen.push({ requestBody: request.body, body: Buffer.concat(chunks), headers: bindings?.headers() ?? {}, gone: bindings?.clientGone() ?? true });
+      return Response.json({ models: [] });
+    };
+    const server = await startGrpcServer({ fetch, port: 0, host: '127.0.0.1', tritonExtensions: true, runtimeBindings: true });
+    const client = createInferenceClient(`127.0.0.1:${server.port}`);
+    try {
+      expect(await client.repositoryIndex({ ready: true }, { metadata: { authorization: 'Bearer k' } })).toEqual({ models: [] });
+      expect(seen).toEqual([{ requestBody: null, body: Buffer.from('{"ready":true}'), headers: expect.objectContaining({ authorization: 'Bearer k', 'content-type': 'application/json' }) as unknown, gone: false }]);
+    } finally {
+      client.close();
+      await server.close();
+    }
+  });
+});
+
+describe('gRPC server with runtime bindings, cancelled', () => {
+  it('reports a caller whose deadline passed through clientGone()', async () => {
+    let bindings: GrpcCallBindings | undefined;
+    let arrived: () => void = () => undefined;
+    const seen = new Promise<void>((resolve) => (arrived = resolve));
+    const fetch: FetchHandler = async (_request, b) => {
+      bindings = b;
+      arrived();
+      await vi.waitFor(() => expect(b?.clientGone()).toBe(true), { timeout: 5000, interval: 10 });
+      return Response.json({ live: true });
+    };
+    const server = await startGrpcServer({ fetch, port: 0, host: '127.0.0.1', runtimeBindings: true, logger: { error: () => undefined } });
+    const client = createInferenceClient(`127.0.0.1:${server.port}`);
+    try {
+      const call = client.serverLive({ timeoutMs: 200 }).catch((error: ServiceError) => error);
+      await seen;
+      expect(bindings?.clientGone()).toBe(false);
+      expect(((await call) as ServiceError).code).toBe(GrpcStatus.DEADLINE_EXCEEDED);
+      await vi.waitFor(() => expect(bindings?.clientGone()).toBe(true), { timeout: 5000, interval: 10 });
     } finally {
       client.close();
       await server.close();

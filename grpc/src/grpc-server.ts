@@ -12,6 +12,7 @@ import {
   type sendUnaryData, type ServerUnaryCall, type UntypedServiceImplementation,
 } from '@grpc/grpc-js';
 import { failureOf, responseMetadata } from './grpc-status.ts';
+import { modelConfigCall, modelConfigReply } from './model-config.ts';
 import type { ModelInferRequest, ModelRef } from './messages.ts';
 import {
   INFERENCE_HEADER_LENGTH, modelInferCall, modelInferReply, modelMetadataCall, modelMetadataReply, modelReadyCall, parseRestBody, serverMetadataReply,
@@ -24,7 +25,19 @@ import {
   type ModelStatisticsRequest, type RepositoryIndexRequest,
 } from './triton-extensions.ts';
 
-export type FetchHandler = (request: Request) => Response | Promise<Response>;
+/**
+ * What the transport passes as the fetch handler's second argument when
+ * `runtimeBindings` is on: the same hooks as the gateway's runtime
+ * bindings (the call's body, its headers as one object, whether the caller
+ * has gone), so the handler builds no web body stream per call.
+ */
+export interface GrpcCallBindings {
+  readBody(): AsyncIterable<Uint8Array> | undefined;
+  headers(): Record<string, string>;
+  clientGone(): boolean;
+}
+
+export type FetchHandler = (request: Request, bindings?: GrpcCallBindings) => Response | Promise<Response>;
 
 /** What the transport logs: faults of its own, never payloads. */
 export interface GrpcServerLogger {
@@ -44,12 +57,21 @@ export interface GrpcServerOptions {
    */
   tensorBody?: TensorBody;
   /**
-   * Answer ModelStatistics and RepositoryIndex through the service's REST
-   * forms of Triton's statistics and model repository extensions. Leave it
-   * off (the calls answer UNIMPLEMENTED) for a service that does not serve
-   * them. Default false.
+   * Answer ModelConfig, ModelStatistics and RepositoryIndex through the
+   * service's REST forms of Triton's model configuration, statistics and
+   * model repository extensions. Leave it off (the calls answer
+   * UNIMPLEMENTED) for a service that does not serve them. Default false.
    */
   tritonExtensions?: boolean;
+  /**
+   * Hand the request body to the fetch handler through `GrpcCallBindings`
+   * (its second argument) instead of inside the `Request`, which then has
+   * no body and no abort signal: a cancelled call shows in `clientGone()`.
+   * Only for a handler that reads its body and the caller's presence
+   * through such bindings (the gateway); it spares a web body stream and
+   * an abort signal per call. Default false.
+   */
+  runtimeBindings?: boolean;
   /** Largest message received or sent, in bytes. Default 64 MiB. */
   maxMessageBytes?: number;
   logger?: GrpcServerLogger;
@@ -69,18 +91,47 @@ const DEFAULT_MAX_MESSAGE_BYTES = 64 * 1024 * 1024;
 /** Metadata that describes the HTTP/2 exchange itself rather than the caller. */
 const TRANSPORT_KEYS = new Set(['content-type', 'content-length', 'content-encoding', 'te', 'host', 'connection', 'user-agent', 'accept-encoding', 'transfer-encoding', 'keep-alive']);
 
-function requestHeaders(metadata: Metadata, rest: RestCall): Headers {
-  const headers = new Headers();
+/** The call's headers as one object with lower-case names (metadata keys are lower-case). */
+function requestHeaders(metadata: Metadata, rest: RestCall): Record<string, string> {
+  // No prototype: a metadata key such as `__proto__` stays a plain key.
+  const headers = Object.create(null) as Record<string, string>;
   for (const [key, value] of Object.entries(metadata.getMap())) {
     if (typeof value !== 'string' || TRANSPORT_KEYS.has(key) || key === INFERENCE_HEADER_LENGTH || key.startsWith('grpc-') || key.startsWith(':') || key.endsWith('-bin')) continue;
-    headers.append(key, value);
+    headers[key] = value;
   }
-  if (rest.body !== undefined) headers.set('content-type', 'application/json');
-  for (const [key, value] of Object.entries(rest.headers ?? {})) headers.set(key, value);
+  if (rest.body !== undefined) headers['content-type'] = 'application/json';
+  for (const [key, value] of Object.entries(rest.headers ?? {})) headers[key] = value;
   return headers;
 }
 
 const utf8 = new TextDecoder();
+
+const encoder = new TextEncoder();
+
+/** The body as one chunk, for a handler that iterates it as it would a socket. */
+function chunksOf(body: string | Uint8Array): AsyncIterable<Uint8Array> {
+  const bytes = typeof body === 'string' ? encoder.encode(body) : body;
+  return {
+    [Symbol.asyncIterator]() {
+      let done = false;
+      return {
+        next: (): Promise<IteratorResult<Uint8Array>> => {
+          if (done) return Promise.resolve({ done: true, value: undefined });
+          done = true;
+          return Promise.resolve({ done: false, value: bytes });
+        },
+      };
+    },
+  };
+}
+
+function callBindings(call: ServerUnaryCall<unknown, unknown>, headers: Record<string, string>, body: string | Uint8Array | undefined): GrpcCallBindings {
+  return {
+    readBody: () => (body === undefined ? undefined : chunksOf(body)),
+    headers: () => headers,
+    clientGone: () => call.cancelled,
+  };
+}
 
 interface RestAnswer {
   status: number;
@@ -99,30 +150,31 @@ function errorMessage(answer: RestAnswer): string {
 
 /** Starts the gRPC server; resolves once it listens. */
 export async function startGrpcServer(options: GrpcServerOptions): Promise<GrpcServer> {
-  const { fetch, host, logger, tensorBody = 'json', tritonExtensions = false } = options;
+  const { fetch, host, logger, tensorBody = 'json', tritonExtensions = false, runtimeBindings = false } = options;
   const maxBytes = options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
   const authority = host.includes(':') ? `[${host}]` : host;
   let origin = `http://${authority}`;
 
   async function runRest(call: ServerUnaryCall<unknown, unknown>, rest: RestCall): Promise<RestAnswer> {
-    const controller = new AbortController();
-    const abort = () => controller.abort();
-    call.once('cancelled', abort);
+    // With runtime bindings the handler asks clientGone(); otherwise the request's signal says it.
+    const controller = runtimeBindings ? undefined : new AbortController();
+    const abort = () => controller?.abort();
+    if (controller) call.once('cancelled', abort);
     try {
+      const headers = requestHeaders(call.metadata, rest);
       const request = new Request(`${origin}${rest.path}`, {
         method: rest.method,
-        headers: requestHeaders(call.metadata, rest),
-        ...(rest.body === undefined ? {} : { body: rest.body }),
-        signal: controller.signal,
+        headers,
+        ...(controller ? { signal: controller.signal, ...(rest.body === undefined ? {} : { body: rest.body }) } : {}),
       });
-      const response = await fetch(request);
+      const response = await (runtimeBindings ? fetch(request, callBindings(call, headers, rest.body)) : fetch(request));
       // Read status and headers before the body: @hono/node-server's lightweight Response
       // rebuilds itself from its constructor arguments when the body is read, dropping
       // headers that plugins set afterwards (x-request-id, x-switchyard-variant, RateLimit).
       const { status } = response;
-      const headers = new Headers(response.headers);
+      const answerHeaders = new Headers(response.headers);
       const bytes = new Uint8Array(await response.arrayBuffer());
-      const headerLength = Number(headers.get(INFERENCE_HEADER_LENGTH) ?? NaN);
+      const headerLength = Number(answerHeaders.get(INFERENCE_HEADER_LENGTH) ?? NaN);
       const binary = Number.isSafeInteger(headerLength) && headerLength >= 0 && headerLength <= bytes.byteLength;
       let json: unknown;
       try {
@@ -130,7 +182,7 @@ export async function startGrpcServer(options: GrpcServerOptions): Promise<GrpcS
       } catch {
         json = undefined; // errorMessage() then names the HTTP status
       }
-      return { status, headers, json, ...(binary ? { binary: bytes.subarray(headerLength) } : {}) };
+      return { status, headers: answerHeaders, json, ...(binary ? { binary: bytes.subarray(headerLength) } : {}) };
     } finally {
       call.removeListener('cancelled', abort);
     }
@@ -189,13 +241,15 @@ export async function startGrpcServer(options: GrpcServerOptions): Promise<GrpcS
     // Without an implementation grpc-js answers UNIMPLEMENTED.
     ...(tritonExtensions
       ? {
+          ModelConfig: unary((r: ModelRef) => modelConfigCall(r), json(modelConfigReply)),
           ModelStatistics: unary((r: ModelStatisticsRequest) => modelStatisticsCall(r), json(modelStatisticsReply)),
           RepositoryIndex: unary((r: RepositoryIndexRequest) => repositoryIndexCall(r), json(repositoryIndexReply)),
         }
       : {}),
   };
 
-  const server = new Server({ 'grpc.max_receive_message_length': maxBytes, 'grpc.max_send_message_length': maxBytes });
+  // Channelz (grpc-js's per-call introspection counters) is off: nothing reads it, and it costs on every call.
+  const server = new Server({ 'grpc.max_receive_message_length': maxBytes, 'grpc.max_send_message_length': maxBytes, 'grpc.enable_channelz': 0 });
   server.addService(inferenceService().definition, implementation);
   const port = await new Promise<number>((resolve, reject) => {
     server.bindAsync(`${authority}:${options.port}`, ServerCredentials.createInsecure(), (error, bound) => (error ? reject(error) : resolve(bound)));

@@ -66,7 +66,7 @@ export function retryDelayOf(details: Uint8Array): number | undefined {
 }
 
 /** Response headers worth passing to a gRPC client as metadata. */
-const FORWARDED_RESPONSE_HEADERS = ['x-request-id', 'x-switchyard-variant', 'ratelimit', 'ratelimit-policy', 'retry-after'];
+const FORWARDED_RESPONSE_HEADERS = ['x-request-id', 'x-switchyard-variant', 'x-switchyard-edge-worker', 'ratelimit', 'ratelimit-policy', 'retry-after'];
 
 export function responseMetadata(headers: Headers): Metadata {
   const metadata = new Metadata();

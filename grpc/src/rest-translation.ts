@@ -5,7 +5,7 @@
  * fields between the two encodings.
  */
 import { isSafeNumber, parse as parseLossless } from 'lossless-json';
-import { contentsToJsonData, flattenJsonData, rawToJsonData, TensorCodecError, valuesToRaw } from './tensor-codec.ts';
+import { checkRawSize, contentsToJsonData, flattenJsonData, rawToJsonData, TensorCodecError, valuesToRaw } from './tensor-codec.ts';
 import type {
   InferParameter, InferParameters, ModelInferRequest, ModelInferResponse, ModelMetadataResponse, ModelRef, ServerMetadataResponse, TensorMetadata,
 } from './messages.ts';
@@ -30,7 +30,8 @@ export const INFERENCE_HEADER_LENGTH = 'inference-header-content-length';
 
 const encoder = new TextEncoder();
 
-function modelPath(name: string, version: string | undefined): string {
+/** `/v2/models/{name}[/versions/{version}]`. @throws TensorCodecError without a name. */
+export function modelPath(name: string, version: string | undefined): string {
   if (!name) throw new TensorCodecError('model name is required');
   const base = `/v2/models/${encodeURIComponent(name)}`;
   return version ? `${base}/versions/${encodeURIComponent(version)}` : base;
@@ -109,7 +110,9 @@ export function modelInferCall(request: ModelInferRequest, tensorBody: TensorBod
     }
     const parameters = parametersJson(input.parameters);
     if (binary && bytes !== undefined) {
-      // Raw bytes pass through untouched; the service checks their size against the shape.
+      // Raw bytes pass through untouched. Their size is checked here, so a gRPC caller reads about
+      // raw contents (what it sent), not about the binary_data_size this translation adds.
+      checkRawSize(input.name, input.datatype, count, bytes);
       chunks.push(bytes);
       return { name: input.name, shape, datatype: input.datatype, parameters: { ...parameters, binary_data_size: bytes.byteLength } };
     }

@@ -10,8 +10,8 @@ import { loadSync, type Options } from '@grpc/proto-loader';
 export const PROTO_DIR = fileURLToPath(new URL('../proto/', import.meta.url));
 export const INFERENCE_PROTO = fileURLToPath(new URL('../proto/inference.proto', import.meta.url));
 
-/** Field names as written in the .proto; 64-bit integers as strings; unset fields as defaults. */
-const LOADER_OPTIONS: Options = { keepCase: true, longs: String, enums: String, defaults: true, arrays: true, objects: true, oneofs: true };
+/** Field names as written in the .proto; 64-bit integers as strings; enums by name; unset fields as defaults. */
+const LOADER_OPTIONS: Options = { includeDirs: [PROTO_DIR], keepCase: true, longs: String, enums: String, defaults: true, arrays: true, objects: true, oneofs: true };
 
 export interface InferenceService {
   definition: ServiceDefinition;

@@ -99,6 +99,19 @@ function bytesToText(inputName: string, index: number, bytes: Uint8Array): strin
 }
 
 /**
+ * Checks that one input's raw bytes hold `elementCount` elements of a
+ * fixed-size `datatype` (BYTES and unknown datatypes are the service's to judge).
+ * @throws TensorCodecError naming both sizes.
+ */
+export function checkRawSize(inputName: string, datatype: string, elementCount: number, raw: Uint8Array): void {
+  const size = ELEMENT_BYTES.get(datatype);
+  if (size === undefined || raw.byteLength === elementCount * size) return;
+  throw new TensorCodecError(
+    `input '${inputName}': raw contents hold ${raw.byteLength} bytes, shape and ${datatype} need ${elementCount} × ${size} = ${elementCount * size}`,
+  );
+}
+
+/**
  * Decodes one input's raw bytes into a flat JSON `data` array.
  * @throws TensorCodecError when the byte count does not fit `elementCount` elements of `datatype`.
  */
@@ -106,11 +119,7 @@ export function rawToJsonData(inputName: string, datatype: string, elementCount:
   if (datatype === 'BYTES') return splitBytesElements(inputName, raw).map((bytes, i) => bytesToText(inputName, i, bytes));
   const size = ELEMENT_BYTES.get(datatype);
   if (size === undefined) return []; // the service names the unknown datatype
-  if (raw.byteLength !== elementCount * size) {
-    throw new TensorCodecError(
-      `input '${inputName}': raw contents hold ${raw.byteLength} bytes, shape and ${datatype} need ${elementCount} × ${size} = ${elementCount * size}`,
-    );
-  }
+  checkRawSize(inputName, datatype, elementCount, raw);
   const view = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
   const out = new Array<unknown>(elementCount);
   for (let i = 0; i < elementCount; i++) out[i] = readElement(view, datatype, i * size);

@@ -10,6 +10,11 @@
 # rendered. Then: one inference through the gateway container must answer
 # 200 with the routed variant's version, and SIGTERM must drain the gateway
 # (exit 0).
+# The edge-worker image runs each rendered sidecar of the gateway pod the same
+# way (its rendered command line, environment and module items, on the host's
+# loopback as in a pod): its exec probe must pass inside the container, and
+# POST /predict through the gateway container must be answered 200 by the
+# seed-predict sidecar calling the model worker back through the gateway.
 #
 # No registry is reachable here: when the Dockerfiles' base image is not in
 # local storage, a stand-in is built (debootstrapped Debian bookworm + this
@@ -43,20 +48,26 @@ CONF
 export CONTAINERS_CONF="$WORK/containers.conf"
 
 BASE=docker.io/library/node:20.19-bookworm-slim
-if ! podman image exists "$BASE"; then
-  echo "== stand-in for $BASE: debootstrapped bookworm + this machine's Node $(node --version)"
+DEBIAN=docker.io/library/debian:bookworm-slim
+if ! podman image exists "$BASE" || ! podman image exists "$DEBIAN"; then
+  echo "== stand-ins for $DEBIAN and $BASE: debootstrapped bookworm (+ this machine's Node $(node --version))"
   debootstrap --variant=minbase bookworm "$WORK/rootfs" http://deb.debian.org/debian >"$WORK/debootstrap.log" 2>&1 \
     || { tail -20 "$WORK/debootstrap.log" >&2; exit 1; }
-  NODE_PREFIX=$(dirname "$(dirname "$(readlink -f "$(command -v node)")")")
-  install -D "$(readlink -f "$(command -v node)")" "$WORK/rootfs/usr/local/bin/node"
-  mkdir -p "$WORK/rootfs/usr/local/lib/node_modules"
-  cp -a "$(npm root -g)/npm" "$WORK/rootfs/usr/local/lib/node_modules/npm"
-  ln -sf ../lib/node_modules/npm/bin/npm-cli.js "$WORK/rootfs/usr/local/bin/npm"
-  ln -sf ../lib/node_modules/npm/bin/npx-cli.js "$WORK/rootfs/usr/local/bin/npx"
   rm -rf "$WORK/rootfs/var/cache/apt/archives/"*.deb
-  tar -C "$WORK/rootfs" -c . | podman import --change 'CMD ["node"]' - "$BASE" >/dev/null
+  if ! podman image exists "$DEBIAN"; then
+    tar -C "$WORK/rootfs" -c . | podman import --change 'CMD ["bash"]' - "$DEBIAN" >/dev/null
+  fi
+  if ! podman image exists "$BASE"; then
+    NODE_PREFIX=$(dirname "$(dirname "$(readlink -f "$(command -v node)")")")
+    install -D "$(readlink -f "$(command -v node)")" "$WORK/rootfs/usr/local/bin/node"
+    mkdir -p "$WORK/rootfs/usr/local/lib/node_modules"
+    cp -a "$(npm root -g)/npm" "$WORK/rootfs/usr/local/lib/node_modules/npm"
+    ln -sf ../lib/node_modules/npm/bin/npm-cli.js "$WORK/rootfs/usr/local/bin/npm"
+    ln -sf ../lib/node_modules/npm/bin/npx-cli.js "$WORK/rootfs/usr/local/bin/npx"
+    tar -C "$WORK/rootfs" -c . | podman import --change 'CMD ["node"]' - "$BASE" >/dev/null
+    echo "   (node prefix was $NODE_PREFIX)"
+  fi
   rm -rf "$WORK/rootfs"
-  echo "   (node prefix was $NODE_PREFIX)"
 fi
 
 CA=${NODE_EXTRA_CA_CERTS:-/etc/ssl/certs/ca-certificates.crt}
@@ -67,13 +78,17 @@ build() { # name dockerfile
 }
 build localhost/switchyard/gateway:ci gateway.Dockerfile
 build localhost/switchyard/model-worker:ci worker.Dockerfile
+build localhost/switchyard/edge-worker:ci edge-worker.Dockerfile
 
 echo "== image sizes (podman's uncompressed size)"
-for image in localhost/switchyard/gateway:ci localhost/switchyard/model-worker:ci; do
+for image in localhost/switchyard/gateway:ci localhost/switchyard/model-worker:ci localhost/switchyard/edge-worker:ci; do
   printf '   %-42s %s MB\n' "$image" $(( $(podman image inspect --format '{{.Size}}' "$image") / 1000000 ))
 done
 if podman run --rm --network=none localhost/switchyard/gateway:ci test -e node_modules/onnxruntime-node; then
   echo "podman-images: the gateway image carries onnxruntime-node" >&2; exit 1
+fi
+if podman run --rm --network=none localhost/switchyard/edge-worker:ci sh -c 'command -v node || command -v npm'; then
+  echo "podman-images: the edge-worker image carries Node or npm" >&2; exit 1
 fi
 PLATFORMS=$(podman run --rm --network=none localhost/switchyard/model-worker:ci sh -c 'cd node_modules/onnxruntime-node/bin/napi-v6 && ls -d */*')
 [ "$PLATFORMS" = "linux/x64" ] || { echo "podman-images: worker image carries ONNX Runtime for: $PLATFORMS" >&2; exit 1; }
@@ -114,6 +129,38 @@ done < <(node --import tsx -e "
   for (const [m, spec] of Object.entries(fleet.models)) for (const v of spec.variants) console.log(m, v.name, v.version, new URL(v.upstreams[0]).hostname);
 ")
 
+# The gateway pod's edge sidecars, as rendered: command line, environment, and the ConfigMap items they mount.
+mkdir -p "$WORK/sidecars"
+SIDECARS=$(node --import tsx -e "
+  const { mkdirSync, readFileSync, writeFileSync } = await import('node:fs');
+  const { parseAllDocuments } = await import('yaml');
+  const docs = (file) => parseAllDocuments(readFileSync(file, 'utf8')).map((d) => d.toJSON()).filter(Boolean);
+  const data = docs('mesh/base/identity.yaml').find((d) => d.kind === 'ConfigMap').data;
+  const pod = docs('mesh/base/gateway.yaml').find((d) => d.kind === 'Deployment').spec.template.spec;
+  for (const c of pod.containers.filter((c) => c.name.startsWith('edge-'))) {
+    const dir = '$WORK/sidecars/' + c.name;
+    const mount = c.volumeMounts.find((m) => m.readOnly);
+    const volume = pod.volumes.find((v) => v.name === mount.name);
+    mkdirSync(dir + '/module', { recursive: true });
+    for (const item of volume.configMap.items) writeFileSync(dir + '/module/' + item.path, data[item.key]);
+    writeFileSync(dir + '/mount', mount.mountPath + '\\n');
+    writeFileSync(dir + '/command', [...c.command, ...c.args].join('\\n') + '\\n');
+    writeFileSync(dir + '/env', c.env.map((e) => e.name + '=' + e.value).join('\\n') + '\\n');
+    writeFileSync(dir + '/probe', c.livenessProbe.exec.command.join('\\n') + '\\n');
+    console.log(c.name);
+  }
+")
+chmod -R a+rX "$WORK"
+for sidecar in $SIDECARS; do
+  dir="$WORK/sidecars/$sidecar"
+  mapfile -t COMMAND <"$dir/command"
+  name="sy-ci-$RUN_ID-$sidecar"
+  podman run -d --name "$name" "${SECURITY[@]}" --env-file "$dir/env" -v "$dir/module:$(cat "$dir/mount"):ro" \
+    --entrypoint "${COMMAND[0]}" localhost/switchyard/edge-worker:ci "${COMMAND[@]:1}" >/dev/null
+  CONTAINERS+=("$name")
+  echo "   sidecar $sidecar: ${COMMAND[*]:0:7} …"
+done
+
 free_port() { node -e "const s=require('net').createServer().listen(0,'127.0.0.1',()=>{console.log(s.address().port);s.close()})"; }
 GW_PORT=$(free_port); ADMIN_PORT=$(free_port)
 GATEWAY="sy-ci-$RUN_ID-gateway"
@@ -147,6 +194,26 @@ node -e "
   const body = JSON.parse(process.argv[1]); const want = { v1: '1', v2: '2' }[process.argv[2]];
   if (body.model_version !== want) { console.error('podman-images: variant ' + process.argv[2] + ' answered version ' + body.model_version); process.exit(1); }
 " "$BODY" "$VARIANT"
+
+echo "== edge sidecars: their probes pass, and /predict is served through gateway → sidecar → model worker"
+for sidecar in $SIDECARS; do
+  mapfile -t PROBE <"$WORK/sidecars/$sidecar/probe"
+  healthy=""
+  for _ in $(seq 1 60); do
+    if podman exec "sy-ci-$RUN_ID-$sidecar" "${PROBE[@]}"; then healthy=yes; break; fi
+    if [ "$(podman inspect --format '{{.State.Running}}' "sy-ci-$RUN_ID-$sidecar")" != true ]; then break; fi
+    sleep 0.5
+  done
+  [ -n "$healthy" ] || { echo "podman-images: sidecar $sidecar never passed its probe" >&2; podman logs --tail 20 "sy-ci-$RUN_ID-$sidecar" >&2 || true; exit 1; }
+  echo "   $sidecar: probe passed"
+done
+RESPONSE=$(curl -s -D "$WORK/edge-headers" -w '\n%{http_code}' -H "authorization: Bearer $KEY" -H 'content-type: application/json' -H 'x-switchyard-user: ci' \
+  -d '{"feature": "0.1,0.2"}' "http://127.0.0.1:$GW_PORT/predict")
+STATUS=$(tail -n1 <<<"$RESPONSE"); BODY=$(head -n1 <<<"$RESPONSE")
+EDGE=$(grep -i '^x-switchyard-edge-worker:' "$WORK/edge-headers" | tr -d '\r' | cut -d' ' -f2)
+echo "   POST /predict through the gateway container: $STATUS, edge worker $EDGE, $BODY"
+[ "$STATUS" = 200 ] && [ "$EDGE" = seed-predict ] || { echo "podman-images: /predict answered $STATUS (edge worker '$EDGE')" >&2; for s in $SIDECARS; do podman logs --tail 20 "sy-ci-$RUN_ID-$s" >&2 || true; done; exit 1; }
+node -e "const p = JSON.parse(process.argv[1]).prediction; if (!(p >= 0 && p <= 1)) { console.error('podman-images: /predict answered no probability'); process.exit(1); }" "$BODY"
 
 echo "== SIGTERM drains the gateway"
 podman stop --time 40 "$GATEWAY" >/dev/null

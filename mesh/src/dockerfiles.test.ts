@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { EDGE_HOST_IN_IMAGE } from './render/edge-workers.ts';
 import { CONFIG_DIR } from './render/gateway.ts';
 import { RUN_AS } from './render/pod-defaults.ts';
 
@@ -23,13 +24,15 @@ const read = async (file: string) => instructions(await readFile(`${DOCKER}${fil
 
 describe('Dockerfiles (linted here; mesh/scripts/podman-images.sh builds and runs them)', async () => {
   const files = (await readdir(DOCKER)).filter((f) => f.endsWith('.Dockerfile'));
+  /** The Node services' images (the edge-worker image holds Deno and the host program only). */
+  const services = files.filter((f) => f !== 'edge-worker.Dockerfile');
   const workspaces = (JSON.parse(await readFile(`${ROOT}package.json`, 'utf8')) as { workspaces: string[] }).workspaces;
 
-  it('cover the gateway and the CPU and GPU workers', () => {
-    expect(files.sort()).toEqual(['gateway.Dockerfile', 'worker-gpu.Dockerfile', 'worker.Dockerfile']);
+  it('cover the gateway, its edge-worker sidecars and the CPU and GPU workers', () => {
+    expect(files.sort()).toEqual(['edge-worker.Dockerfile', 'gateway.Dockerfile', 'worker-gpu.Dockerfile', 'worker.Dockerfile']);
   });
 
-  it.each(files)('%s: multi-stage, production dependencies only, the manifests\' uid, listening on all interfaces, qualified bases, sources that exist', async (file) => {
+  it.each(services)('%s: multi-stage, production dependencies only, the manifests\' uid, listening on all interfaces, qualified bases, sources that exist', async (file) => {
     const steps = await read(file);
     expect(steps.filter((s) => s.op === 'FROM').length).toBeGreaterThanOrEqual(2);
     for (const from of steps.filter((s) => s.op === 'FROM')) expect(from.args).toMatch(/^docker\.io\/[\w./-]+:[\w.-]+( AS \w+)?$/);
@@ -75,6 +78,25 @@ describe('Dockerfiles (linted here; mesh/scripts/podman-images.sh builds and run
     expect(finalStage(gpu)[0]?.args).toMatch(/^docker\.io\/nvidia\/cuda:12\.\d+\.\d+-cudnn-runtime-/);
     // The project .npmrc skips the download; the GPU build must not copy it.
     expect(gpu.some((s) => s.op === 'COPY' && s.args.includes('.npmrc'))).toBe(false);
+  });
+
+  it('edge-worker: Deno from the lockfile\'s `deno` package, the host program where the rendered entries import it, the manifests\' uid, no Node', async () => {
+    const steps = await read('edge-worker.Dockerfile');
+    const gateway = await read('gateway.Dockerfile');
+    // The same install as the gateway image's, so the two builds share the layer.
+    const install = (list: Instruction[]) => list.find((s) => s.op === 'RUN' && s.args.includes('npm ci --omit=dev'))?.args;
+    expect(install(steps)).toBe(install(gateway));
+    const last = finalStage(steps);
+    expect(last[0]?.args).toMatch(/^docker\.io\/library\/debian:bookworm-slim$/);
+    expect(last.filter((s) => s.op === 'COPY').map((s) => s.args)).toEqual([
+      '--from=deps /app/node_modules/@deno/linux-x64-glibc/deno /usr/local/bin/deno',
+      'gateway/src/edge/contract.ts /opt/switchyard/edge/contract.ts',
+      `gateway/src/edge/host/deno-host.ts ${EDGE_HOST_IN_IMAGE}`,
+    ]);
+    for (const s of last.filter((x) => x.op === 'COPY' && !x.args.startsWith('--from'))) expect(existsSync(`${ROOT}${s.args.split(/\s+/)[0]}`), s.args).toBe(true);
+    expect(last.find((s) => s.op === 'USER')?.args).toBe(`${RUN_AS}:${RUN_AS}`);
+    expect(env(last).DENO_DIR).toBe('/tmp/deno');
+    expect(last.some((s) => s.op === 'RUN' && /\b(npm|node|curl|wget)\b/.test(s.args))).toBe(false);
   });
 
   it('keep models, dependencies, local state and tests out of the build context, but not the e2e manifest', async () => {

@@ -3,7 +3,11 @@ export const GATEWAY = 'switchyard-gateway';
 export const WORKER_APP = 'switchyard-worker';
 export const REDIS = 'switchyard-redis';
 export const WORKER_PORT = 8000;
+/** The workers' gRPC port (inference.GRPCInferenceService), beside HTTP as in Triton (8000/8001). */
+export const WORKER_GRPC_PORT = 8001;
 export const GATEWAY_PORT = 8080;
+/** The gateway's gRPC port when `gateway.grpc_port` is 0 (any free port locally; a cluster needs a fixed one). */
+export const DEFAULT_GATEWAY_GRPC_PORT = 8001;
 export const REDIS_PORT = 6379;
 export const VARIANT_HEADER = 'x-switchyard-variant';
 /** Node label that places pods on a pool; GPU nodes also carry the `nvidia.com/gpu` taint. */
@@ -41,4 +45,16 @@ export function serviceHost(name: string, namespace: string, clusterDomain: stri
 /** The SPIFFE principal Istio gives a service account. */
 export function principalOf(trustDomain: string, namespace: string, serviceAccount: string): string {
   return `${trustDomain}/ns/${namespace}/sa/${serviceAccount}`;
+}
+
+/** The gateway's gRPC port in the cluster: `gateway.grpc_port`, or none when the config serves no gRPC. */
+export function gatewayGrpcPort(gateway: { grpc_port?: number | undefined }): number | undefined {
+  if (gateway.grpc_port === undefined) return undefined;
+  return gateway.grpc_port === 0 ? DEFAULT_GATEWAY_GRPC_PORT : gateway.grpc_port;
+}
+
+/** The ports the gateway serves callers on: HTTP, and gRPC when configured (the admin port is never exposed). */
+export function gatewayServingPorts(gateway: { grpc_port?: number | undefined }): number[] {
+  const grpc = gatewayGrpcPort(gateway);
+  return grpc === undefined ? [GATEWAY_PORT] : [GATEWAY_PORT, grpc];
 }

@@ -1,6 +1,8 @@
 import { spawnSync } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { edgeHostArgs } from '@switchyard/fleet-config/edge-host';
 import { loadFleetConfig } from '@switchyard/fleet-config/load';
 import { PeerAuthentication } from '@kubernetes-models/istio/security.istio.io/v1/PeerAuthentication';
 import { Deployment } from 'kubernetes-models/apps/v1/Deployment';
@@ -61,17 +63,49 @@ describe('mesh manifests', () => {
     expect(manifests.some((m) => m.kind === 'Service' && m.metadata?.name === 'worker-seed-classifier')).toBe(false);
   });
 
-  it('leave edge workers and the routes they own out of the in-cluster config (not deployed to clusters yet), and no machine paths in it', () => {
+  it('keep edge workers and their routes in the in-cluster config, each at its sidecar\'s loopback address, and no machine paths in it', () => {
     const manifests = documents(kustomize('prod'));
     const text = (find(manifests, 'ConfigMap', 'switchyard-config')?.data ?? {})['switchyard.yaml'] ?? '';
-    const fleet = parse(text) as { edge_workers: Record<string, unknown>; routes: unknown[]; models: Record<string, { edge_worker?: string; variants: Array<{ edge_worker?: string }> }> };
-    expect(fleet.edge_workers).toEqual({});
-    expect(fleet.routes).toEqual([]);
-    for (const model of Object.values(fleet.models)) {
-      expect(model.edge_worker).toBeUndefined();
-      for (const variant of model.variants) expect(variant.edge_worker).toBeUndefined();
-    }
+    const fleet = parse(text) as { gateway: { edge_binding_port: number }; edge_workers: Record<string, { module: string; endpoint: string }>; routes: unknown[]; models: Record<string, { edge_worker?: string; variants: Array<{ name: string; edge_worker?: string }> }> };
+    expect(fleet.gateway.edge_binding_port).toBe(8091);
+    expect(fleet.edge_workers['seed-predict']).toMatchObject({ module: '/etc/switchyard/edge/seed-predict.ts', endpoint: '127.0.0.1:8101' });
+    expect(fleet.edge_workers['class-labels']).toMatchObject({ module: '/etc/switchyard/edge/class-labels.ts', endpoint: '127.0.0.1:8100', vars: { LABELS: 'outside,inside' } });
+    expect(fleet.routes).toEqual([{ path: '/predict', model: 'seed-classifier', edge_worker: 'seed-predict' }]);
+    expect(fleet.models['seed-classifier']?.variants.map((v) => [v.name, v.edge_worker])).toEqual([['v1', undefined], ['v2', 'class-labels']]);
     expect(text).not.toContain(MESH.replace(/mesh\/$/, ''));
+  });
+
+  it('run each edge worker as a loopback sidecar of the gateway with the local fleet\'s Deno permissions, its memory limit, a read-only root and no token', async () => {
+    const config = await loadFleetConfig(EXAMPLE);
+    const manifests = documents(kustomize('prod'));
+    const pod = specOf<PodTemplate>(find(manifests, 'Deployment', 'switchyard-gateway')).template.spec as PodTemplate['template']['spec'] & { automountServiceAccountToken: boolean; volumes: Array<{ name: string; configMap?: { name: string; items: Array<{ key: string; path: string }> } }> };
+    expect(pod.automountServiceAccountToken).toBe(false);
+    expect(pod.containers.map((c) => c.name)).toEqual(['gateway', 'edge-seed-predict', 'edge-class-labels']);
+    const configMap = find(manifests, 'ConfigMap', 'switchyard-config')?.data ?? {};
+    for (const [name, port] of [['seed-predict', 8101], ['class-labels', 8100]] as const) {
+      const spec = config.edge_workers[name];
+      if (!spec) throw new Error(`switchyard.yaml has no edge worker ${name}`);
+      const sidecar = pod.containers.find((c) => c.name === `edge-${name}`) as unknown as Record<string, unknown> & { args: string[]; resources: { limits: Record<string, string>; requests: Record<string, string> }; securityContext: Record<string, unknown>; volumeMounts: Array<{ name: string; mountPath: string; readOnly?: boolean }> };
+      expect(sidecar.image).toBe('registry.example.com/switchyard/edge-worker:0.1.0');
+      // The same command line the gateway builds for a process it starts itself (only the listen port differs).
+      expect(sidecar.args).toEqual(edgeHostArgs({
+        listen: `127.0.0.1:${port}`, binding: '127.0.0.1:8091', spec, entry: `/etc/switchyard/edge/${name}.entry.ts`,
+        settings: { port, binding: 'http://127.0.0.1:8091', vars: spec.vars, tracing: true },
+      }));
+      expect(sidecar.args).toContain(`--allow-net=127.0.0.1:${port},127.0.0.1:8091`);
+      expect(sidecar.args).toContain(`--v8-flags=--max-old-space-size=${spec.memory_mb}`);
+      expect(sidecar.args.some((a) => /^--allow-(read|write|env|run|ffi|sys|all)|^-A$/.test(a))).toBe(false);
+      expect(sidecar.ports).toBeUndefined();
+      expect(sidecar.resources.limits.memory).toBe(`${spec.memory_mb + 96}Mi`);
+      expect(sidecar.resources.requests.memory).toBe(sidecar.resources.limits.memory);
+      expect(sidecar.securityContext).toEqual({ readOnlyRootFilesystem: true, allowPrivilegeEscalation: false, runAsNonRoot: true, capabilities: { drop: ['ALL'] } });
+      for (const probe of ['startupProbe', 'readinessProbe', 'livenessProbe']) expect(JSON.stringify(sidecar[probe]), probe).toContain(`/dev/tcp/127.0.0.1/${port}`);
+      expect(sidecar.volumeMounts).toContainEqual({ name: `edge-${name}`, mountPath: '/etc/switchyard/edge', readOnly: true });
+      const volume = pod.volumes.find((v) => v.name === `edge-${name}`);
+      expect(volume?.configMap).toEqual({ name: 'switchyard-config', items: [{ key: `edge-${name}.ts`, path: `${name}.ts` }, { key: `edge-${name}.entry.ts`, path: `${name}.entry.ts` }] });
+      expect(configMap[`edge-${name}.ts`]).toBe(await readFile(spec.module, 'utf8'));
+      expect(configMap[`edge-${name}.entry.ts`]).toBe(`import worker from "./${name}.ts";\nimport { serveEdgeWorker } from "/opt/switchyard/edge/host/deno-host.ts";\nawait serveEdgeWorker(worker);\n`);
+    }
   });
 
   it('serve TLS at the ingress for the configured hosts and redirect HTTP to HTTPS', () => {
@@ -157,6 +191,61 @@ describe('mesh manifests', () => {
     ]));
   });
 
+  it('expose gRPC on the gateway (gateway.grpc_port) and every worker as HTTP/2 the mesh routes, admitted by the policies, probes unchanged', () => {
+    const manifests = documents(kustomize('prod'));
+    type Ports = { ports: Array<{ name: string; port: number; targetPort: number; appProtocol: string }> };
+    type Container = { ports: Array<{ name: string; containerPort: number }>; env: Array<{ name: string; value?: string }>; readinessProbe: unknown; livenessProbe: unknown };
+    const container = (m: Manifest | undefined) => specOf<PodTemplate>(m).template.spec.containers[0] as unknown as Container;
+
+    const gateway = container(find(manifests, 'Deployment', 'switchyard-gateway'));
+    expect(gateway.ports).toContainEqual({ name: 'grpc', containerPort: 8001 });
+    expect(gateway.env).toContainEqual({ name: 'GRPC_PORT', value: '8001' });
+    expect(gateway.readinessProbe).toEqual({ httpGet: { path: '/v2/health/ready', port: 8080 }, periodSeconds: 5 });
+    expect(specOf<Ports>(find(manifests, 'Service', 'switchyard-gateway')).ports).toEqual([
+      { name: 'http', port: 80, targetPort: 8080, appProtocol: 'http' },
+      { name: 'grpc', port: 8001, targetPort: 8001, appProtocol: 'grpc' },
+    ]);
+    const workers = manifests.filter((m) => m.kind === 'Deployment' && m.metadata?.name?.startsWith('worker-'));
+    expect(workers.length).toBeGreaterThanOrEqual(3);
+    for (const worker of workers) {
+      const c = container(worker);
+      expect(c.ports, worker.metadata?.name).toEqual([{ name: 'http', containerPort: 8000 }, { name: 'grpc', containerPort: 8001 }]);
+      expect(c.env).toContainEqual({ name: 'GRPC_PORT', value: '8001' });
+      expect(c.readinessProbe).toEqual({ httpGet: { path: '/v2/health/ready', port: 8000 }, periodSeconds: 5 });
+      expect(specOf<Ports>(find(manifests, 'Service', worker.metadata?.name ?? '')).ports).toContainEqual({ name: 'grpc', port: 8001, targetPort: 8001, appProtocol: 'grpc' });
+      const policy = specOf<{ ingress: Array<{ ports: Array<{ port: number }> }> }>(find(manifests, 'NetworkPolicy', worker.metadata?.name ?? ''));
+      expect(policy.ingress[0]?.ports.map((p) => p.port)).toEqual([8000, 8001]);
+    }
+    const ingressPolicy = specOf<{ ingress: Array<{ ports: Array<{ port: number }> }> }>(find(manifests, 'NetworkPolicy', 'switchyard-gateway'));
+    expect(ingressPolicy.ingress[0]?.ports.map((p) => p.port)).toEqual([8080, 8001]);
+    const fromIngress = specOf<{ rules: Array<{ to?: Array<{ operation: { ports?: string[] } }> }> }>(find(manifests, 'AuthorizationPolicy', 'gateway-from-ingress')).rules[0];
+    expect(fromIngress?.to?.[0]?.operation.ports).toEqual(['8080', '8001']);
+    const ingress = specOf<{ http: Array<{ name: string; match: unknown[]; route: Array<{ destination: { port: { number: number } } }> }> }>(find(manifests, 'VirtualService', 'switchyard-ingress'));
+    expect(ingress.http.find((r) => r.name === 'grpc')).toMatchObject({
+      match: [{ uri: { prefix: '/inference.GRPCInferenceService/' } }],
+      route: [{ destination: { host: 'switchyard-gateway.switchyard.svc.cluster.local', port: { number: 8001 } } }],
+    });
+  });
+
+  it('catch a gRPC port Istio would not route as gRPC, one no NetworkPolicy admits, and a route to a port the Service lacks', () => {
+    const broken = structuredClone(documents(kustomize('prod')));
+    const workerPorts = specOf<{ ports: Array<{ name: string; appProtocol?: string }> }>(find(broken, 'Service', 'worker-seed-classifier-v1')).ports;
+    delete workerPorts.find((p) => p.name === 'grpc')!.appProtocol;
+    const gatewayPolicy = specOf<{ ingress: Array<{ ports: Array<{ port: number }> }> }>(find(broken, 'NetworkPolicy', 'switchyard-gateway'));
+    gatewayPolicy.ingress[0]!.ports = gatewayPolicy.ingress[0]!.ports.filter((p) => p.port !== 8001);
+    const ingress = specOf<{ http: Array<{ name: string; route: Array<{ destination: { port: { number: number } } }> }> }>(find(broken, 'VirtualService', 'switchyard-ingress'));
+    ingress.http.find((r) => r.name === 'grpc')!.route[0]!.destination.port.number = 9001;
+    const workerService = specOf<{ ports: Array<{ name: string; targetPort: number }> }>(find(broken, 'Service', 'worker-wide-mlp-v1'));
+    workerService.ports.find((p) => p.name === 'grpc')!.targetPort = 8002;
+    expect(semanticProblems(broken, { provided: OPERATOR_PROVIDED })).toEqual([
+      'Service/switchyard-gateway: port grpc (8001) is admitted by no NetworkPolicy of Deployment/switchyard-gateway\'s pods',
+      'Service/worker-seed-classifier-v1: port grpc must be named grpc or grpc-… and declare appProtocol grpc together (name grpc, appProtocol none)',
+      'Service/worker-seed-classifier-v1: port grpc reaches the gRPC port of Deployment/worker-seed-classifier-v1 without appProtocol grpc',
+      'Service/worker-wide-mlp-v1: port grpc targets 8002, which no container of Deployment/worker-wide-mlp-v1 declares',
+      'VirtualService/switchyard-ingress: http[1] routes to port 9001 of Service/switchyard-gateway, which exposes 80, 8001',
+    ]);
+  });
+
   it('catch a config change that did not roll the gateway, a missing Secret key and an old Istio API', () => {
     const manifests = documents(kustomize('dev'));
     const broken = structuredClone(manifests);
@@ -187,7 +276,9 @@ describe('mesh rendering options', () => {
     const { parseFleetConfig } = await import('@switchyard/fleet-config/load');
     const raw = parse(await readFile(EXAMPLE, 'utf8')) as Record<string, unknown> & { auth: Record<string, unknown> };
     edit(raw);
-    const files = renderFleet(parseFleetConfig(raw, 'edited'), overrides);
+    const config = parseFleetConfig(raw, 'edited');
+    for (const spec of Object.values(config.edge_workers)) spec.module = resolve(dirname(EXAMPLE), spec.module);
+    const files = renderFleet(config, overrides);
     return ['base/identity.yaml', 'base/gateway.yaml', 'base/workers.yaml', 'base/istio.yaml', 'base/network-policies.yaml'].flatMap((f) => documents(files.get(f) ?? ''));
   }
 
@@ -218,6 +309,18 @@ describe('mesh rendering options', () => {
     expect(semanticProblems(manifests, { provided: OPERATOR_PROVIDED })).toEqual([]);
   });
 
+  it('renders no gateway gRPC port, route or policy port when the config serves no gRPC, still valid', async () => {
+    const manifests = await withConfig((raw) => { delete (raw.gateway as Record<string, unknown>).grpc_port; });
+    const gateway = find(manifests, 'Deployment', 'switchyard-gateway');
+    expect(JSON.stringify(gateway)).not.toMatch(/grpc|GRPC_PORT|8001/);
+    expect(specOf<{ ports: Array<{ name: string }> }>(find(manifests, 'Service', 'switchyard-gateway')).ports.map((p) => p.name)).toEqual(['http']);
+    expect(specOf<{ http: Array<{ name: string }> }>(find(manifests, 'VirtualService', 'switchyard-ingress')).http.map((r) => r.name)).toEqual(['rest']);
+    // Workers keep their own gRPC port.
+    expect(specOf<{ ports: Array<{ name: string }> }>(find(manifests, 'Service', 'worker-seed-classifier-v1')).ports.map((p) => p.name)).toEqual(['http', 'grpc']);
+    expect(await strictlyValid(manifests)).toEqual([]);
+    expect(semanticProblems(manifests, { provided: OPERATOR_PROVIDED })).toEqual([]);
+  });
+
   it('renders namespace, trust domain and cluster domain from the mesh section and the command line, the Namespace only on request, and a ServiceEntry for an external Redis', async () => {
     const manifests = await withConfig((raw) => {
       raw.mesh = { ...(raw.mesh as object), namespace: 'ml-serving', create_namespace: true, trust_domain: 'prod.example.org', redis: { external_host: 'redis.example.internal' } };
@@ -234,5 +337,33 @@ describe('mesh rendering options', () => {
 
     const defaults: Manifest[] = await withConfig((raw) => { delete raw.mesh; });
     expect(defaults.filter((m) => m.kind === 'Namespace' || m.kind === 'ServiceEntry')).toEqual([]);
+  });
+
+  it('grants a sidecar the hosts its edge worker names, and renders no sidecar and no binding port for a fleet without edge workers', async () => {
+    type Sidecars = { template: { spec: { containers: Array<{ name: string; image: string; args?: string[] }>; volumes: Array<{ name: string }> } } };
+    const granted = await withConfig((raw) => {
+      const workers = raw.edge_workers as Record<string, Record<string, unknown>>;
+      workers['seed-predict'] = { ...workers['seed-predict'], allow_net: ['features.example.internal:443'], memory_mb: 200 };
+    }, { edgeImage: 'registry.internal/edge:1' });
+    const sidecar = specOf<Sidecars>(find(granted, 'Deployment', 'switchyard-gateway')).template.spec.containers.find((c) => c.name === 'edge-seed-predict');
+    expect(sidecar?.image).toBe('registry.internal/edge:1');
+    expect(sidecar?.args).toEqual(expect.arrayContaining(['--allow-net=127.0.0.1:8101,127.0.0.1:8091,features.example.internal:443', '--v8-flags=--max-old-space-size=200']));
+    expect(await strictlyValid(granted)).toEqual([]);
+    expect(semanticProblems(granted, { provided: OPERATOR_PROVIDED })).toEqual([]);
+
+    const plain = await withConfig((raw) => {
+      delete raw.edge_workers;
+      delete raw.routes;
+      for (const model of Object.values(raw.models as Record<string, { edge_worker?: string; variants: Array<{ edge_worker?: string }> }>)) {
+        delete model.edge_worker;
+        for (const variant of model.variants) delete variant.edge_worker;
+      }
+    });
+    const pod = specOf<Sidecars>(find(plain, 'Deployment', 'switchyard-gateway')).template.spec;
+    expect(pod.containers.map((c) => c.name)).toEqual(['gateway']);
+    expect(pod.volumes.map((v) => v.name)).toEqual(['config', 'api-keys', 'tmp']);
+    const fleet = parse((find(plain, 'ConfigMap', 'switchyard-config')?.data ?? {})['switchyard.yaml'] ?? '') as { gateway: { edge_binding_port: number } };
+    expect(fleet.gateway.edge_binding_port).toBe(0);
+    expect(Object.keys(find(plain, 'ConfigMap', 'switchyard-config')?.data ?? {})).toEqual(['switchyard.yaml']);
   });
 });

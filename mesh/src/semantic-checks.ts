@@ -9,10 +9,12 @@
  * carries its checksum. Operations: HPAs own replicas, PDBs leave room to
  * drain, selectors hold no version, GPU pods request and tolerate GPUs.
  * Security: Pod Security "restricted", no API tokens, every ALLOW rule names
- * who, a NetworkPolicy for every workload, Istio v1 APIs.
+ * who, a NetworkPolicy for every workload, Istio v1 APIs. Ports: see
+ * `port-checks.ts`.
  */
 import { parse } from 'yaml';
 import { CONFIG_CHECKSUM_ANNOTATION, POOL_LABEL } from './naming.ts';
+import { portProblems } from './port-checks.ts';
 import { checksumOf } from './render/identity.ts';
 
 /** A parsed manifest. */
@@ -193,6 +195,7 @@ export function semanticProblems(manifests: readonly Manifest[], { provided = ne
       if (ns === undefined || (namespaces.has(ns) && !accounts.has(`${ns}/${sa}`))) problems.push(`${name(ap)}: principal ${principal} is no rendered ServiceAccount`);
     }
   }
+  problems.push(...portProblems(manifests));
   return problems;
 }
 

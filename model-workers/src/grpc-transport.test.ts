@@ -12,9 +12,10 @@ import {
   createInferenceClient, GrpcStatus, rawToValues, valuesToRaw,
   type InferenceClient, type InferTensorContents, type ModelInferRequest, type ServiceError,
 } from '@switchyard/grpc/client';
-import { startGrpcServer, type GrpcServer } from '@switchyard/grpc/server';
+import type { GrpcServer } from '@switchyard/grpc/server';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startWorkerGrpc } from './grpc-transport.ts';
 import { createWorkerApp } from './app.ts';
 import { WorkerMetrics } from './metrics/worker-metrics.ts';
 import { ModelHost } from './model-host.ts';
@@ -29,7 +30,7 @@ interface Served {
 }
 
 async function serveGrpc(fetch: (request: Request) => Response | Promise<Response>): Promise<Served> {
-  const grpc = await startGrpcServer({ fetch, port: 0, host: '127.0.0.1' });
+  const grpc = await startWorkerGrpc({ fetch, port: 0, host: '127.0.0.1' });
   return { grpc, client: createInferenceClient(`127.0.0.1:${grpc.port}`) };
 }
 
@@ -134,6 +135,95 @@ describe('worker gRPC transport', () => {
     });
   });
 
+  describe("Triton's extensions", () => {
+    interface HttpConfig {
+      name: string; platform: string; backend: string; max_batch_size: number;
+      version_policy: { specific: { versions: number[] } };
+      input: Array<{ name: string; data_type: string; format: string; dims: number[] }>;
+      output: Array<{ name: string; data_type: string; dims: number[]; label_filename: string }>;
+      dynamic_batching: { max_queue_delay_microseconds: number; default_queue_policy: { max_queue_size: number } };
+      instance_group: Array<{ name: string; kind: string; count: number }>;
+      parameters: Record<string, { string_value: string }>;
+    }
+
+    it('answers ModelConfig with the fields of the HTTP configuration, enums by name, labels and batching included', async () => {
+      const http = (await (await worker.app.request('/v2/models/seed-classifier/config')).json()) as HttpConfig;
+      const { config } = await served.client.modelConfig({ name: 'seed-classifier' });
+      const dims = (d: number[]) => d.map(String);
+      expect(config).toMatchObject({
+        name: 'seed-classifier', platform: 'onnxruntime_onnx', backend: 'onnxruntime', max_batch_size: http.max_batch_size,
+        version_policy: { policy_choice: 'specific', specific: { versions: ['1', '2'] } },
+        input: http.input.map((i) => ({ ...i, dims: dims(i.dims) })),
+        output: http.output.map((o) => ({ ...o, dims: dims(o.dims) })),
+        scheduling_choice: 'dynamic_batching',
+        dynamic_batching: {
+          preferred_batch_size: [],
+          max_queue_delay_microseconds: String(http.dynamic_batching.max_queue_delay_microseconds),
+          default_queue_policy: http.dynamic_batching.default_queue_policy,
+        },
+        instance_group: http.instance_group,
+        parameters: http.parameters,
+      });
+      expect(config.max_batch_size).toBeGreaterThan(0);
+      expect(config.input).toEqual([{ name: 'features', data_type: 'TYPE_FP32', format: 'FORMAT_NONE', dims: ['2'] }]);
+      expect(config.output).toEqual([{ name: 'probabilities', data_type: 'TYPE_FP32', dims: ['2'], label_filename: 'labels.txt' }]);
+    });
+
+    it('answers ModelConfig for a pinned version, with every datatype named as Triton names it (BYTES is TYPE_STRING)', async () => {
+      expect((await served.client.modelConfig({ name: 'seed-classifier', version: '1' })).config.name).toBe('seed-classifier');
+      const { config } = await echoServed.client.modelConfig({ name: 'typed-echo' });
+      const http = (await (await echo.app.request('/v2/models/typed-echo/config')).json()) as HttpConfig;
+      expect(config.input.map((i) => i.data_type)).toEqual(http.input.map((i) => i.data_type));
+      expect(config.input.map((i) => i.data_type)).toContain('TYPE_STRING');
+      expect(config.input.map((i) => i.data_type)).toContain('TYPE_FP16');
+      expect(config.input.map((i) => i.data_type)).not.toContain('TYPE_INVALID');
+    });
+
+    it('answers ModelConfig for an unknown model or version with NOT_FOUND and the HTTP message, and without a name with INVALID_ARGUMENT', async () => {
+      for (const [ref, path] of [
+        [{ name: 'nope' }, '/v2/models/nope/config'],
+        [{ name: 'seed-classifier', version: '9' }, '/v2/models/seed-classifier/versions/9/config'],
+      ] as const) {
+        const error = await failure(served.client.modelConfig(ref));
+        const http = await worker.app.request(path);
+        expect(http.status).toBe(404);
+        expect(error.code).toBe(GrpcStatus.NOT_FOUND);
+        expect(error.details).toBe(((await http.json()) as { error: string }).error);
+      }
+      const unnamed = await failure(served.client.modelConfig({ name: '' }));
+      expect(unnamed.code).toBe(GrpcStatus.INVALID_ARGUMENT);
+      expect(unnamed.details).toBe('model name is required');
+    });
+
+    it('answers ModelStatistics with the counts the HTTP statistics report, growing with each inference', async () => {
+      const before = await served.client.modelStatistics({ name: 'seed-classifier', version: '1' });
+      await served.client.modelInfer(classify([[0.3, 0.1], [0.2, 0.2]], { model_version: '1' }));
+      const after = await served.client.modelStatistics({ name: 'seed-classifier', version: '1' });
+      const http = (await (await worker.app.request('/v2/models/seed-classifier/versions/1/stats')).json()) as {
+        model_stats: Array<{ inference_count: number; inference_stats: { success: { count: number } } }>;
+      };
+      const count = (r: typeof before) => Number(r.model_stats[0]?.inference_stats.success.count);
+      expect(after.model_stats.map((m) => [m.name, m.version])).toEqual([['seed-classifier', '1']]);
+      expect(count(after)).toBe(count(before) + 1);
+      expect(Number(after.model_stats[0]?.inference_count)).toBe(Number(before.model_stats[0]?.inference_count) + 2);
+      expect(count(after)).toBe(http.model_stats[0]?.inference_stats.success.count);
+      expect((await served.client.modelStatistics({})).model_stats.map((m) => m.version)).toEqual(['1', '2']);
+      const unknown = await failure(served.client.modelStatistics({ name: 'nope' }));
+      expect(unknown.code).toBe(GrpcStatus.NOT_FOUND);
+      expect(unknown.details).toBe(((await (await worker.app.request('/v2/models/nope/stats')).json()) as { error: string }).error);
+    });
+
+    it('answers RepositoryIndex as POST /v2/repository/index does', async () => {
+      const http = (await (await postJson(worker.app, '/v2/repository/index', { ready: true })).json()) as unknown[];
+      const index = await served.client.repositoryIndex({ ready: true });
+      expect(index.models).toEqual(http);
+      expect(index.models).toEqual([
+        { name: 'seed-classifier', version: '1', state: 'READY', reason: '' },
+        { name: 'seed-classifier', version: '2', state: 'READY', reason: '' },
+      ]);
+    });
+  });
+
   describe('ModelInfer', () => {
     it('returns what HTTP JSON returns, as raw_output_contents, with the id echoed and the version named', async () => {
       const rows = [[0.1, 0.2], [0.9, -0.4], [0.5, 0.5]];
@@ -188,6 +278,50 @@ describe('worker gRPC transport', () => {
       // FP16 has no typed field: without raw contents it has no elements, and the worker says so.
       expect((typed as ServiceError).code).toBe(GrpcStatus.INVALID_ARGUMENT);
       expect((typed as ServiceError).details).toBe("input 'in_fp16': shape [1, 2] holds 2 elements, data has 0");
+    });
+
+    it('hands the app a binary-extension body: the JSON header, then the raw contents untouched (never JSON data)', async () => {
+      const bodies: Array<{ headers: Headers; bytes: Uint8Array }> = [];
+      const observed = await serveGrpc(async (request) => {
+        const bytes = new Uint8Array(await request.clone().arrayBuffer());
+        bodies.push({ headers: request.headers, bytes });
+        return echo.app.fetch(request);
+      });
+      try {
+        const text = valuesToRaw('BYTES', ['a"\\', 'é\n']); // a quote, a backslash, a 2-byte letter, a newline
+        const half = valuesToRaw('FP16', [1.5, -0.25]);
+        const reply = await observed.client.modelInfer({
+          model_name: 'typed-echo',
+          inputs: DATATYPES.map((datatype) => ({ name: `in_${datatype.toLowerCase()}`, datatype, shape: [1, 2] })),
+          raw_input_contents: DATATYPES.map((d) => (d === 'BYTES' ? text : d === 'FP16' ? half : valuesToRaw(d, [1, 0]))),
+          outputs: [{ name: 'out_bytes' }, { name: 'out_fp16' }],
+        });
+        const body = bodies.at(-1);
+        const headerLength = Number(body?.headers.get('inference-header-content-length'));
+        expect(body?.headers.get('content-type')).toBe('application/octet-stream');
+        expect(headerLength).toBeGreaterThan(0);
+        const header = JSON.parse(Buffer.from(body?.bytes.subarray(0, headerLength) ?? []).toString()) as { inputs: Array<{ data?: unknown; parameters: { binary_data_size: number } }> };
+        expect(header.inputs.every((input) => input.data === undefined)).toBe(true);
+        expect(Buffer.from(body?.bytes.subarray(headerLength) ?? [])).toEqual(Buffer.concat(DATATYPES.map((d) => (d === 'BYTES' ? text : d === 'FP16' ? half : valuesToRaw(d, [1, 0])))));
+        // BYTES and FP16 come back exactly, as binary outputs.
+        const byName = new Map(reply.outputs.map((o, i) => [o.name, Buffer.from(reply.raw_output_contents[i] ?? [])]));
+        expect(byName).toEqual(new Map([['out_bytes', text], ['out_fp16', half]]));
+      } finally {
+        observed.client.close();
+        await observed.grpc.close();
+      }
+    });
+
+    it('answers class_count with top-k BYTES "score:index:label" as HTTP does', async () => {
+      const rows = [[0.9, -0.4]];
+      const reply = await served.client.modelInfer(classify(rows, { outputs: [{ name: 'probabilities', parameters: { class_count: { int64_param: 1 } } }] }));
+      const http = (await (await postJson(worker.app, '/v2/models/seed-classifier/infer', {
+        inputs: [{ name: 'features', datatype: 'FP32', shape: [1, 2], data: rows }], outputs: [{ name: 'probabilities', parameters: { class_count: 1 } }],
+      })).json()) as { outputs: Array<{ datatype: string; shape: number[]; data: string[] }> };
+      expect(reply.outputs.map((o) => [o.datatype, o.shape.map(Number)])).toEqual([['BYTES', http.outputs[0]?.shape]]);
+      const labels = rawToValues('BYTES', reply.raw_output_contents[0] ?? new Uint8Array()).map((v) => Buffer.from(v as Uint8Array).toString());
+      expect(labels).toEqual(http.outputs[0]?.data);
+      expect(labels[0]).toMatch(/^[\d.e-]+:[01]:(outside|inside)$/);
     });
 
     it('returns only the outputs asked for', async () => {

@@ -33,7 +33,7 @@ const { createLogger } = await import('@switchyard/observability/logger');
 const { installShutdown, serveFetch } = await import('@switchyard/observability/node-service');
 const { createWorker } = await import('./create-worker.ts');
 const { withNodeBindings } = await import('@switchyard/observability/node-bindings');
-const { startGrpcServer } = await import('@switchyard/grpc/server');
+const { startWorkerGrpc } = await import('./grpc-transport.ts');
 
 const logger = createLogger({ service: 'switchyard-model-worker', level: env.logLevel, bufferBytes: env.logBufferBytes });
 const worker = createWorker({
@@ -50,7 +50,7 @@ const server = await serveFetch({ fetch: withNodeBindings(worker.app.fetch), por
 // gRPC (inference.GRPCInferenceService) runs every call through the same app.
 const grpc = env.grpcPort === undefined
   ? undefined
-  : await startGrpcServer({ fetch: worker.app.fetch, port: env.grpcPort, host: env.host, logger }).catch((error: unknown) => {
+  : await startWorkerGrpc({ fetch: worker.app.fetch, port: env.grpcPort, host: env.host, logger }).catch((error: unknown) => {
       logger.fatal({ err: error, port: env.grpcPort }, 'cannot listen (gRPC)');
       process.exit(1);
     });

@@ -3,15 +3,15 @@
  * A gateway process for the gRPC benchmark: the gateway app built from a
  * fleet file (in-process rate-limit store, no flags), served over HTTP on
  * `PORT` and over gRPC on `GRPC_PORT` from one process, so both transports
- * are measured against the same pipeline. It stands in for the gateway's
- * Node entry, which does not start the gRPC transport yet.
+ * are measured against the same pipeline, with the gRPC settings of the
+ * gateway's entry (`startGatewayGrpc`).
  */
 import { serve } from '@hono/node-server';
 import { loadFleetConfig } from '@switchyard/fleet-config/load';
-import { startGrpcServer } from '@switchyard/grpc/server';
 import { createLogger } from '@switchyard/observability/logger';
 import { createMetricsRegistry } from '@switchyard/observability/metrics';
 import { createGatewayApp } from '../../gateway/src/app.ts';
+import { startGatewayGrpc } from '../../gateway/src/grpc-transport.ts';
 import { GatewayMetrics } from '../../gateway/src/metrics/gateway-metrics.ts';
 import { MemoryRateLimitStore } from '../../gateway/src/plugins/rate-limit/memory-store.ts';
 import { HealthChecker } from '../../gateway/src/upstream/health-checker.ts';
@@ -34,7 +34,7 @@ await health.start();
 
 const host = process.env.HOST ?? '127.0.0.1';
 const server = serve({ fetch: app.fetch, port: Number(process.env.PORT ?? 0), hostname: host });
-const grpc = await startGrpcServer({ fetch: app.fetch, port: Number(process.env.GRPC_PORT ?? 0), host, logger });
+const grpc = await startGatewayGrpc({ fetch: app.fetch, port: Number(process.env.GRPC_PORT ?? 0), host, logger });
 logger.warn({ grpc_port: grpc.port }, 'bench gateway listening');
 
 process.on('SIGTERM', () => {

@@ -6,6 +6,7 @@ import { admin, inferRequest, startFleet, type Fleet, type Gateway } from '../sr
 import { startOtlpReceiver, type OtlpReceiver, type ReceivedSpan } from '../src/otlp-receiver.ts';
 
 const SERVER = 2;
+const EDGE_SERVICE = 'switchyard-edge-pass-through';
 
 describe('one trace across gateway → edge worker → model worker', () => {
   let receiver: OtlpReceiver;
@@ -26,22 +27,32 @@ describe('one trace across gateway → edge worker → model worker', () => {
     await receiver?.close();
   });
 
-  it('puts the model worker\'s span under the gateway request that the edge worker served', async () => {
+  it('gives the edge worker its own server span under the gateway request, and puts the model worker\'s span under it', async () => {
     const traceId = '9e'.repeat(16);
     const res = await inferRequest(gateway.url, { traceparent: `00-${traceId}-${'cd'.repeat(8)}-01`, 'x-switchyard-variant': 'v1' });
     expect(res.status).toBe(200);
     expect(res.headers.get('x-switchyard-edge-worker')).toBe('pass-through');
     const spans = await eventually(
       () => receiver.spans.filter((s) => s.traceId === traceId),
-      (s) => s.some((x) => x.service === 'switchyard-model-worker' && x.kind === SERVER) && s.some((x) => x.service === 'switchyard-gateway' && x.name === 'POST /v2/models/:model/infer'),
+      (s) => s.some((x) => x.service === 'switchyard-model-worker' && x.kind === SERVER)
+        && s.some((x) => x.service === 'switchyard-gateway' && x.name === 'POST /v2/models/:model/infer')
+        && s.some((x) => x.service === EDGE_SERVICE && x.kind === SERVER),
     );
     const byId = new Map(spans.map((s) => [s.spanId, s]));
+    const ancestors = (span: ReceivedSpan) => {
+      const chain: ReceivedSpan[] = [];
+      for (let a = byId.get(span.parentSpanId ?? ''); a; a = byId.get(a.parentSpanId ?? '')) chain.push(a);
+      return chain;
+    };
     const gatewayServer = spans.find((s) => s.service === 'switchyard-gateway' && s.name === 'POST /v2/models/:model/infer') as ReceivedSpan;
     expect(gatewayServer.parentSpanId).toBe('cd'.repeat(8));
+    // The Deno host's own span (Deno's built-in tracing), in the gateway request's trace.
+    const edgeServer = spans.find((s) => s.service === EDGE_SERVICE && s.kind === SERVER) as ReceivedSpan;
+    expect(ancestors(edgeServer)).toContain(gatewayServer);
+    // The model call the module made through env.MODEL continues the edge worker's span.
     const workerServer = spans.find((s) => s.service === 'switchyard-model-worker' && s.kind === SERVER) as ReceivedSpan;
-    let ancestor = byId.get(workerServer.parentSpanId ?? '');
-    while (ancestor && ancestor !== gatewayServer) ancestor = byId.get(ancestor.parentSpanId ?? '');
-    expect(ancestor).toBe(gatewayServer);
+    expect(ancestors(workerServer)).toContain(edgeServer);
+    expect(ancestors(workerServer)).toContain(gatewayServer);
   });
 });
 

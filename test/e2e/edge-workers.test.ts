@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort } from '@switchyard/fleet/worker-process';
+import { createInferenceClient, rawToValues, valuesToRaw } from '@switchyard/grpc/client';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { eventually } from '../src/eventually.ts';
@@ -61,6 +62,20 @@ describe('edge workers in the local fleet', () => {
       // (1, 2) lies far outside the circle of radius 0.6.
       expect(prediction).toBeGreaterThanOrEqual(0);
       expect(prediction).toBeLessThan(0.5);
+
+      // A gRPC call to v2 runs its post-processing edge worker, which passes the binary tensor answer through.
+      const grpc = createInferenceClient(`127.0.0.1:${grpcPort}`);
+      try {
+        const reply = await grpc.modelInfer(
+          { model_name: 'seed-classifier', inputs: [{ name: 'features', datatype: 'FP32', shape: [1, 2] }], raw_input_contents: [valuesToRaw('FP32', [1, 2])] },
+          { metadata: { authorization: `Bearer ${key}`, 'x-switchyard-variant': 'v2' } },
+        );
+        expect(reply.metadata['x-switchyard-edge-worker']).toBe('class-labels');
+        const probabilities = rawToValues('FP32', reply.raw_output_contents[0] ?? new Uint8Array()) as number[];
+        expect((probabilities[0] ?? 0) + (probabilities[1] ?? 0)).toBeCloseTo(1, 5);
+      } finally {
+        grpc.close();
+      }
 
       const admin = await fetch(`http://127.0.0.1:${adminPort}/admin/edge-workers`, { headers: { authorization: `Bearer ${key}` } });
       expect(admin.status).toBe(200);

@@ -37,6 +37,10 @@ describe('gRPC on the service processes', () => {
       expect(rawToValues('FP32', reply.raw_output_contents?.[0] ?? new Uint8Array())).toHaveLength(2);
       const bad = await direct.modelInfer({ ...request, inputs: [{ name: 'nope', datatype: 'FP32', shape: [1, 2] }] }).then(() => undefined, (error: { code: number }) => error.code);
       expect(bad).toBe(GrpcStatus.INVALID_ARGUMENT);
+      // The entry serves Triton's extensions over gRPC.
+      expect((await direct.modelConfig({ name: 'seed-classifier' })).config).toMatchObject({ name: 'seed-classifier', platform: 'onnxruntime_onnx' });
+      expect((await direct.modelStatistics({ name: 'seed-classifier' })).model_stats.map((m) => m.version)).toEqual(['1']);
+      expect((await direct.repositoryIndex({})).models.map((m) => m.name)).toEqual(['seed-classifier']);
     } finally {
       direct.close();
     }
@@ -58,6 +62,11 @@ describe('gRPC on the service processes', () => {
       // The gateway's auth applies to gRPC as to HTTP.
       const refused = await viaGateway.modelInfer(request).then(() => undefined, (error: { code: number }) => error.code);
       expect(refused).toBe(GrpcStatus.UNAUTHENTICATED);
+      // Triton's extensions, through the same auth and routing.
+      const { config } = await viaGateway.modelConfig({ name: 'seed-classifier', version: '1' }, { metadata: { authorization: `Bearer ${FLEET_KEY}` } });
+      expect(config.input.map((i) => i.data_type)).toEqual(['TYPE_FP32']);
+      const unauthenticated = await viaGateway.modelConfig({ name: 'seed-classifier' }).then(() => undefined, (error: { code: number }) => error.code);
+      expect(unauthenticated).toBe(GrpcStatus.UNAUTHENTICATED);
     } finally {
       viaGateway.close();
     }

@@ -5,8 +5,15 @@
  * Service name resolves (through a test-only DNS hook) to its own loopback
  * address, where a worker process serves only that variant's version on the
  * rendered port — as each variant's Service selects only its own pods.
+ * Each rendered edge sidecar of the gateway pod runs as a Deno process with
+ * its rendered command line and ConfigMap items; only its loopback ports
+ * (and the model binding's) are swapped for ports from the OS, in the
+ * sidecar's arguments and the config alike, and its entry imports the
+ * repository's host program instead of the image's copy.
  */
+import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
+import { once } from 'node:events';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,6 +25,10 @@ import { parse, parseAllDocuments, stringify } from 'yaml';
 import { eventually } from '../src/eventually.ts';
 
 const RENDERED = fileURLToPath(new URL('../../mesh/base/identity.yaml', import.meta.url));
+const RENDERED_GATEWAY = fileURLToPath(new URL('../../mesh/base/gateway.yaml', import.meta.url));
+const DENO = fileURLToPath(new URL('../../node_modules/.bin/deno', import.meta.url));
+const HOST_PROGRAM = new URL('../../gateway/src/edge/host/deno-host.ts', import.meta.url).href;
+const HOST_IN_IMAGE = '/opt/switchyard/edge/host/deno-host.ts';
 const DNS_HOOK = fileURLToPath(new URL('../src/cluster-dns-hook.mjs', import.meta.url));
 /**
  * The rendered config keeps its rate limits (per key 100/s with a burst of 50, per tenant 200/s with 100):
@@ -38,6 +49,25 @@ async function renderedConfigMapFile(): Promise<string> {
   return text;
 }
 
+interface Sidecar { name: string; command: string[]; args: string[]; env: Array<{ name: string; value: string }>; volumeMounts: Array<{ name: string; mountPath: string; readOnly?: boolean }> }
+type GatewayPod = { containers: Sidecar[]; volumes: Array<{ name: string; configMap?: { items: Array<{ key: string; path: string }> } }> };
+
+/** The gateway pod's edge sidecars and the ConfigMap's data, as rendered. */
+async function renderedSidecars(): Promise<{ pod: GatewayPod; sidecars: Sidecar[]; data: Record<string, string> }> {
+  const docs = (text: string) => parseAllDocuments(text).map((d) => d.toJSON() as { kind?: string; data?: Record<string, string>; spec?: { template: { spec: GatewayPod } } });
+  const pod = docs(await readFile(RENDERED_GATEWAY, 'utf8')).find((d) => d?.kind === 'Deployment')?.spec?.template.spec as GatewayPod;
+  const data = docs(await readFile(RENDERED, 'utf8')).find((d) => d?.kind === 'ConfigMap')?.data ?? {};
+  return { pod, sidecars: pod.containers.filter((c) => c.name.startsWith('edge-')), data };
+}
+
+/** Swaps the rendered loopback ports for the ones given (text: arguments, settings JSON, the config). */
+function remapPorts(text: string, ports: Map<number, number>): string {
+  return text
+    .replace(/127\.0\.0\.1:(\d+)/g, (match, port: string) => (ports.has(Number(port)) ? `127.0.0.1:${ports.get(Number(port))}` : match))
+    .replace(/"port":(\d+)/g, (match, port: string) => (ports.has(Number(port)) ? `"port":${ports.get(Number(port))}` : match))
+    .replace(/edge_binding_port: (\d+)/g, (match, port: string) => (ports.has(Number(port)) ? `edge_binding_port: ${ports.get(Number(port))}` : match));
+}
+
 async function infer(url: string, path: string, user: number | string, keyIndex = Number(user)): Promise<{ status: number; variant: string | null; version: string | undefined }> {
   const res = await fetch(`${url}${path}`, { method: 'POST', headers: { authorization: `Bearer ${keyFor(keyIndex)}`, 'content-type': 'application/json', 'x-switchyard-user': `user-${user}` }, body: BODY });
   const body = (await res.json()) as { model_version?: string };
@@ -49,11 +79,18 @@ describe('the rendered in-cluster config (gateway and worker processes)', () => 
   let fleet: RenderedFleet;
   let gateway: ServiceProcess;
   const workers: ServiceProcess[] = [];
+  const sidecars: ChildProcess[] = [];
   const versionOf = new Map<string, string>();
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'switchyard-cluster-'));
-    const configText = await renderedConfigMapFile();
+    const rendered = await renderedSidecars();
+    // Every loopback port the rendered pod uses (the sidecars' and the model binding's), from the OS here.
+    const loopbackPorts = new Set<number>();
+    for (const c of rendered.sidecars) for (const m of c.args.join(' ').matchAll(/127\.0\.0\.1:(\d+)/g)) loopbackPorts.add(Number(m[1]));
+    const ports = new Map<number, number>();
+    for (const port of loopbackPorts) ports.set(port, await freePort());
+    const configText = remapPorts(await renderedConfigMapFile(), ports);
     fleet = parse(configText) as RenderedFleet;
     await mkdir(join(dir, 'etc', 'switchyard'), { recursive: true });
     await mkdir(join(dir, 'etc', 'switchyard-keys'), { recursive: true });
@@ -79,6 +116,23 @@ describe('the rendered in-cluster config (gateway and worker processes)', () => 
       }
     }
     expect(new Set(Object.keys(hosts)).size).toBe(workers.length);
+
+    // The edge sidecars: rendered command line and module items; Deno's cache in the test's directory.
+    expect(rendered.sidecars.map((c) => c.name).sort()).toEqual(['edge-class-labels', 'edge-seed-predict']);
+    for (const c of rendered.sidecars) {
+      const mount = c.volumeMounts.find((m) => m.readOnly) as { name: string; mountPath: string };
+      const items = rendered.pod.volumes.find((v) => v.name === mount.name)?.configMap?.items ?? [];
+      const moduleDir = join(dir, c.name);
+      await mkdir(moduleDir, { recursive: true });
+      for (const item of items) await writeFile(join(moduleDir, item.path), (rendered.data[item.key] ?? '').replace(HOST_IN_IMAGE, HOST_PROGRAM));
+      const args = c.args.map((a) => remapPorts(a, ports).replace(mount.mountPath, moduleDir));
+      expect(c.command).toEqual(['deno']);
+      const env = Object.fromEntries(c.env.filter((e) => !e.name.startsWith('OTEL_')).map((e) => [e.name, e.value]));
+      const child = spawn(DENO, args, { stdio: ['ignore', 'pipe', 'inherit'], env: { ...env, DENO_DIR: join(dir, 'deno-cache'), PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '' } });
+      sidecars.push(child);
+      const [line] = (await Promise.race([once(child.stdout as NodeJS.ReadableStream, 'data'), once(child, 'exit').then(() => { throw new Error(`${c.name} exited before it was ready`); })])) as [Buffer];
+      expect(line.toString()).toContain('ready');
+    }
     gateway = await startGatewayProcess({
       configPath,
       port: await freePort(),
@@ -99,6 +153,10 @@ describe('the rendered in-cluster config (gateway and worker processes)', () => 
 
   afterAll(async () => {
     await gateway?.stop();
+    await Promise.all(sidecars.filter((c) => c.exitCode === null).map(async (c) => {
+      c.kill('SIGKILL');
+      await once(c, 'exit');
+    }));
     await Promise.all(workers.map((w) => w.stop()));
     if (dir) await rm(dir, { recursive: true, force: true });
   });
@@ -125,6 +183,18 @@ describe('the rendered in-cluster config (gateway and worker processes)', () => 
     expect(onCandidate).toBeGreaterThan(0);
     expect(onCandidate).toBeLessThan(USERS / 2);
   }, 120_000);
+
+  it('serves /predict from the seed-predict sidecar, and labels v2\'s answers in the class-labels sidecar', async () => {
+    const res = await fetch(`${gateway.url}/predict`, { method: 'POST', headers: { authorization: `Bearer ${keyFor(30)}`, 'content-type': 'application/json' }, body: '{"feature": "0.1,0.2"}' });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('x-switchyard-edge-worker')).toBe('seed-predict');
+    expect(((await res.json()) as { prediction: number }).prediction).toBeGreaterThan(0.5);
+    const v2 = await fetch(`${gateway.url}/v2/models/seed-classifier/versions/2/infer`, { method: 'POST', headers: { authorization: `Bearer ${keyFor(31)}`, 'content-type': 'application/json' }, body: BODY });
+    expect(v2.status).toBe(200);
+    expect(v2.headers.get('x-switchyard-edge-worker')).toBe('class-labels');
+    const answer = (await v2.json()) as { outputs: Array<{ labels?: string[] }> };
+    expect(answer.outputs[0]?.labels).toEqual(['inside']);
+  });
 
   it('serves pinned versions from the variant that runs them', async () => {
     for (const [variant, version] of [['v1', '1'], ['v2', '2']] as const) {

@@ -1,6 +1,7 @@
 /** The gateway's settings from the environment, read once at start-up. */
 import { MAX_LOG_BUFFER_BYTES } from '@switchyard/observability/logger';
 import { resolve } from 'node:path';
+import type { EdgeTelemetry } from '@switchyard/fleet-config/edge-host';
 import { z } from 'zod';
 
 const GatewayEnvSchema = z.object({
@@ -21,6 +22,10 @@ const GatewayEnvSchema = z.object({
   SWITCHYARD_API_KEYS_FILE: z.string().min(1).optional(),
   /** Local fleets only: the SHA-256 of a development key with every scope. */
   SWITCHYARD_DEV_KEY_SHA256: z.string().regex(/^[0-9a-f]{64}$/, 'must be a lower-case hex SHA-256').optional(),
+  /** Passed on to the edge workers' Deno processes, whose built-in tracing reads them. */
+  OTEL_EXPORTER_OTLP_ENDPOINT: z.string().min(1).optional(),
+  OTEL_EXPORTER_OTLP_PROTOCOL: z.string().min(1).optional(),
+  OTEL_BSP_SCHEDULE_DELAY: z.string().min(1).optional(),
 });
 
 export interface GatewayEnv {
@@ -36,6 +41,8 @@ export interface GatewayEnv {
   drainTimeoutMs: number;
   devKeySha256?: string;
   apiKeysFile?: string;
+  /** Where traces go (OTLP over HTTP), for the edge workers' processes. */
+  otlp?: EdgeTelemetry;
 }
 
 export function readGatewayEnv(env: NodeJS.ProcessEnv): GatewayEnv {
@@ -57,5 +64,14 @@ export function readGatewayEnv(env: NodeJS.ProcessEnv): GatewayEnv {
     ...(e.HOST ? { host: e.HOST } : {}),
     ...(e.SWITCHYARD_DEV_KEY_SHA256 ? { devKeySha256: e.SWITCHYARD_DEV_KEY_SHA256 } : {}),
     ...(e.SWITCHYARD_API_KEYS_FILE ? { apiKeysFile: resolve(e.SWITCHYARD_API_KEYS_FILE) } : {}),
+    ...(e.OTEL_EXPORTER_OTLP_ENDPOINT
+      ? {
+          otlp: {
+            endpoint: e.OTEL_EXPORTER_OTLP_ENDPOINT,
+            ...(e.OTEL_EXPORTER_OTLP_PROTOCOL ? { protocol: e.OTEL_EXPORTER_OTLP_PROTOCOL } : {}),
+            ...(e.OTEL_BSP_SCHEDULE_DELAY ? { scheduleDelayMs: e.OTEL_BSP_SCHEDULE_DELAY } : {}),
+          },
+        }
+      : {}),
   };
 }

@@ -9,20 +9,11 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import { createInterface } from 'node:readline';
+import { edgeHostArgs, type EdgeHostSettings } from '@switchyard/fleet-config/edge-host';
 import type { EdgeWorkerConfig } from '@switchyard/fleet-config/schema';
 import type { Logger } from '@switchyard/observability/logger';
 import { Pool, type Dispatcher } from 'undici';
-
-/** Why a dispatch failed: the module took too long, or the process was gone or died under it. */
-export class EdgeFailure extends Error {
-  override name = 'EdgeFailure';
-  constructor(
-    readonly kind: 'timeout' | 'crash' | 'unavailable',
-    message: string,
-  ) {
-    super(message);
-  }
-}
+import { EdgeFailure, InflightRequests, type EdgeHost, type EdgeResponse } from './edge-host.ts';
 
 export interface EdgeProcessOptions {
   name: string;
@@ -34,6 +25,8 @@ export interface EdgeProcessOptions {
   /** `host:port` of the gateway's model binding. */
   bindingAddress: string;
   token: string;
+  /** Deno's built-in OpenTelemetry settings (`OTEL_*`), when the gateway exports traces. */
+  telemetryEnv?: Record<string, string>;
   logger: Logger;
   /** How long a start may take before it counts as failed. Default 15 s. */
   startTimeoutMs?: number;
@@ -53,7 +46,7 @@ export async function freeLoopbackPort(): Promise<number> {
   });
 }
 
-export class EdgeProcess {
+export class EdgeProcess implements EdgeHost {
   readonly #options: EdgeProcessOptions;
   #child: ChildProcess | undefined;
   #pool: Pool | undefined;
@@ -61,8 +54,7 @@ export class EdgeProcess {
   #stopping = false;
   #failedStarts = 0;
   #restartTimer: NodeJS.Timeout | undefined;
-  #inflight = 0;
-  #idle: (() => void) | undefined;
+  readonly #inflight = new InflightRequests();
   restarts = 0;
 
   constructor(options: EdgeProcessOptions) {
@@ -70,7 +62,7 @@ export class EdgeProcess {
   }
 
   get inflight(): number {
-    return this.#inflight;
+    return this.#inflight.count;
   }
 
   get pid(): number | undefined {
@@ -84,18 +76,18 @@ export class EdgeProcess {
   }
 
   async #spawn(): Promise<void> {
-    const { spec, deno, entry, bindingAddress, token, logger, name, startTimeoutMs = 15_000 } = this.#options;
+    const { spec, deno, entry, bindingAddress, token, telemetryEnv, logger, name, startTimeoutMs = 15_000 } = this.#options;
     const port = await freeLoopbackPort();
     if (this.#stopping) throw new Error(`edge worker '${name}' was stopped`);
-    const allowNet = [`127.0.0.1:${port}`, bindingAddress, ...spec.allow_net].join(',');
-    const args = ['run', '--quiet', '--no-prompt', '--no-config', '--no-lock', `--allow-net=${allowNet}`, `--v8-flags=--max-old-space-size=${spec.memory_mb}`, entry];
-    // The host reads nothing from the environment; Deno itself needs HOME/DENO_DIR for its cache.
-    const env: Record<string, string> = { NO_COLOR: '1' };
+    const args = edgeHostArgs({ listen: `127.0.0.1:${port}`, binding: bindingAddress, spec, entry });
+    // The module cannot read the environment; Deno itself needs HOME/DENO_DIR for its cache, and OTEL_* for its tracing.
+    const env: Record<string, string> = { NO_COLOR: '1', ...telemetryEnv };
     for (const key of ['HOME', 'PATH', 'DENO_DIR']) if (process.env[key]) env[key] = process.env[key];
     const child = spawn(deno, args, { stdio: ['pipe', 'pipe', 'pipe'], env });
     this.#child = child;
     // stdin stays open: the host exits when it closes, i.e. when this gateway is gone.
-    child.stdin.write(`${JSON.stringify({ port, binding: `http://${bindingAddress}`, token, vars: spec.vars })}\n`);
+    const settings: EdgeHostSettings = { port, binding: `http://${bindingAddress}`, token, vars: spec.vars, ...(telemetryEnv ? { tracing: true } : {}) };
+    child.stdin.write(`${JSON.stringify(settings)}\n`);
     child.stdin.on('error', (error) => logger.debug({ edge_worker: name, error: error.message }, 'edge worker stdin closed'));
     const stderr: string[] = [];
     createInterface({ input: child.stderr }).on('line', (line) => {
@@ -162,10 +154,10 @@ export class EdgeProcess {
    * bounded by the start timeout; the module's own time by `timeoutMs`, after
    * which its process is killed and replaced.
    */
-  async dispatch(request: Dispatcher.RequestOptions, timeoutMs: number): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: Uint8Array }> {
+  async dispatch(request: Dispatcher.RequestOptions, timeoutMs: number): Promise<EdgeResponse> {
     const ready = this.#ready;
     if (!ready || this.#stopping) throw new EdgeFailure('unavailable', 'is not running');
-    this.#inflight++;
+    this.#inflight.enter();
     try {
       try {
         await ready;
@@ -185,7 +177,7 @@ export class EdgeProcess {
         throw new EdgeFailure('crash', `failed mid-request (${(error as { code?: string }).code ?? (error as Error).message})`);
       }
     } finally {
-      if (--this.#inflight === 0) this.#idle?.();
+      this.#inflight.leave();
     }
   }
 
@@ -194,15 +186,7 @@ export class EdgeProcess {
     this.#stopping = true;
     clearTimeout(this.#restartTimer);
     this.#ready = undefined;
-    if (this.#inflight > 0 && graceMs > 0) {
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, graceMs);
-        this.#idle = () => {
-          clearTimeout(timer);
-          resolve();
-        };
-      });
-    }
+    await this.#inflight.drained(graceMs);
     const child = this.#child;
     const pool = this.#pool;
     this.#pool = undefined;

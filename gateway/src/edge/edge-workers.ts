@@ -6,6 +6,10 @@
  * id of the gateway request it belongs to, and is handed to that request's
  * pipeline (`openCall`), so it goes to the already-routed variant.
  *
+ * A worker with an `endpoint` runs elsewhere (a pod's sidecar): the gateway
+ * calls it and leaves starting and restarting it to whoever runs it. An
+ * `inline` worker runs in this process, not isolated (trusted code, tests).
+ *
  * Kept across config reloads: `retain(config)` starts a new process for a
  * new or changed worker (module text or settings), switches traffic to it
  * once it listens, and drains the old one.
@@ -17,10 +21,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { serve, type ServerType } from '@hono/node-server';
+import { edgeEntrySource, edgeHostTelemetryEnv, edgeServiceName, type EdgeTelemetry } from '@switchyard/fleet-config/edge-host';
 import type { EdgeWorkerConfig, FleetConfig } from '@switchyard/fleet-config/schema';
 import type { Logger } from '@switchyard/observability/logger';
 import { CircuitBreaker, type BreakerState } from '../upstream/circuit-breaker.ts';
 import { EDGE_CALL_HEADER, EDGE_TOKEN_HEADER } from './contract.ts';
+import { EdgeEndpoint } from './edge-endpoint.ts';
+import type { EdgeHost } from './edge-host.ts';
+import { EdgeInline } from './edge-inline.ts';
 import { EdgeProcess, freeLoopbackPort } from './edge-process.ts';
 
 /** How long a replaced process may finish its requests. */
@@ -31,6 +39,10 @@ export interface EdgeWorkersOptions {
   /** The Deno binary. Default: the one installed by the `deno` npm package. */
   deno?: string;
   breaker: { failures: number; cooldownMs: number };
+  /** Loopback port of the model binding. Default 0: any free port (workers at an `endpoint` need a fixed one). */
+  bindingPort?: number;
+  /** Where the processes this gateway starts export their spans (Deno's built-in tracing); none: no tracing there. */
+  telemetry?: EdgeTelemetry;
   onRestart?: (worker: string) => void;
   onBreakerChange?: (worker: string, state: BreakerState) => void;
 }
@@ -38,7 +50,7 @@ export interface EdgeWorkersOptions {
 export interface EdgeWorker {
   readonly name: string;
   readonly spec: EdgeWorkerConfig;
-  readonly process: EdgeProcess;
+  readonly process: EdgeHost;
   readonly breaker: CircuitBreaker;
   /** Identifies the module text and settings this process runs. */
   readonly key: string;
@@ -51,6 +63,10 @@ export interface EdgeWorkerStatus {
   timeout_ms: number;
   memory_mb: number;
   allow_net: string[];
+  /** Where the host runs when this gateway did not start it (a sidecar). */
+  endpoint: string | null;
+  /** `inline`: in the gateway's own process, not isolated. */
+  isolation: 'process' | 'inline';
   pid: number | null;
   restarts: number;
   inflight: number;
@@ -67,7 +83,8 @@ export function installedDeno(): string {
   return api.runInstall();
 }
 
-const HOST_URL = new URL(`./host/deno-host${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url);
+/** The host program Deno runs (the entry imports it). */
+export const EDGE_HOST_URL = new URL(`./host/deno-host${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url);
 
 function digest(text: string): Buffer {
   return createHash('sha256').update(text).digest();
@@ -100,7 +117,7 @@ export class EdgeWorkers {
   static async open(options: EdgeWorkersOptions): Promise<EdgeWorkers> {
     const dir = await mkdtemp(join(tmpdir(), 'switchyard-edge-'));
     const token = randomBytes(32).toString('base64url');
-    const port = await freeLoopbackPort();
+    const port = options.bindingPort || (await freeLoopbackPort());
     const handler: { bind?: (request: Request) => Promise<Response> } = {};
     const server = await new Promise<ServerType>((resolve) => {
       const s = serve({ fetch: (request) => (handler.bind as (request: Request) => Promise<Response>)(request), hostname: '127.0.0.1', port }, () => resolve(s));
@@ -141,6 +158,8 @@ export class EdgeWorkers {
       timeout_ms: spec.timeout_ms,
       memory_mb: spec.memory_mb,
       allow_net: spec.allow_net,
+      endpoint: spec.endpoint ?? null,
+      isolation: spec.isolation,
       pid: process.pid ?? null,
       restarts: process.restarts,
       inflight: process.inflight,
@@ -159,7 +178,8 @@ export class EdgeWorkers {
     const started: EdgeWorker[] = [];
     try {
       for (const [name, spec] of wanted) {
-        const key = `${JSON.stringify(spec)}:${digest(await readFile(spec.module, 'utf8')).toString('hex')}`;
+        // A host at an endpoint loaded its module itself: only its settings can change here.
+        const key = spec.endpoint !== undefined ? JSON.stringify(spec) : `${JSON.stringify(spec)}:${digest(await readFile(spec.module, 'utf8')).toString('hex')}`;
         if (this.#workers.get(name)?.key === key) continue;
         started.push(await this.#start(name, spec, key));
       }
@@ -183,14 +203,12 @@ export class EdgeWorkers {
   }
 
   async #start(name: string, spec: EdgeWorkerConfig, key: string): Promise<EdgeWorker> {
-    const { logger, breaker, onRestart, onBreakerChange } = this.#options;
-    const entry = join(this.#dir, `${name}-${++this.#generation}.ts`);
-    const moduleUrl = pathToFileURL(spec.module).href;
-    await writeFile(entry, `import worker from ${JSON.stringify(moduleUrl)};\nimport { serveEdgeWorker } from ${JSON.stringify(HOST_URL.href)};\nawait serveEdgeWorker(worker);\n`);
-    const process = new EdgeProcess({
-      name, spec, deno: (this.#deno ??= installedDeno()), entry, bindingAddress: this.#bindingAddress, token: this.#token, logger,
-      ...(onRestart ? { onRestart: () => onRestart(name) } : {}),
-    });
+    const { breaker, onBreakerChange } = this.#options;
+    const process: EdgeHost = spec.endpoint !== undefined
+      ? new EdgeEndpoint({ endpoint: spec.endpoint, token: this.#token })
+      : spec.isolation === 'inline'
+        ? new EdgeInline({ name, spec, bindingAddress: this.#bindingAddress, token: this.#token })
+        : await this.#spawn(name, spec);
     try {
       await process.start();
     } catch (error) {
@@ -202,6 +220,18 @@ export class EdgeWorkers {
       name, spec, process, key,
       breaker: new CircuitBreaker({ failures: breaker.failures, cooldownMs: breaker.cooldownMs, ...(onBreakerChange ? { onChange: (state) => onBreakerChange(name, state) } : {}) }),
     };
+  }
+
+  async #spawn(name: string, spec: EdgeWorkerConfig): Promise<EdgeProcess> {
+    const { logger, onRestart, telemetry } = this.#options;
+    const entry = join(this.#dir, `${name}-${++this.#generation}.ts`);
+    const moduleUrl = pathToFileURL(spec.module).href;
+    await writeFile(entry, edgeEntrySource(moduleUrl, EDGE_HOST_URL.href));
+    return new EdgeProcess({
+      name, spec, deno: (this.#deno ??= installedDeno()), entry, bindingAddress: this.#bindingAddress, token: this.#token, logger,
+      ...(telemetry ? { telemetryEnv: edgeHostTelemetryEnv(edgeServiceName(name), telemetry) } : {}),
+      ...(onRestart ? { onRestart: () => onRestart(name) } : {}),
+    });
   }
 
   async close(): Promise<void> {

@@ -1,10 +1,11 @@
-/** The Switchyard gateway: Deployment (replicas owned by its HPA), Service, HPA and PDB. */
+/** The Switchyard gateway: Deployment (replicas owned by its HPA, edge workers as sidecars), Service, HPA and PDB. */
 import type { FleetConfig } from '@switchyard/fleet-config/schema';
 import { Deployment } from 'kubernetes-models/apps/v1/Deployment';
 import { HorizontalPodAutoscaler } from 'kubernetes-models/autoscaling/v2/HorizontalPodAutoscaler';
 import { PodDisruptionBudget } from 'kubernetes-models/policy/v1/PodDisruptionBudget';
 import { Service } from 'kubernetes-models/v1/Service';
-import { API_KEYS_SECRET, CONFIG_CHECKSUM_ANNOTATION, CONFIG_MAP, GATEWAY, GATEWAY_PORT, gatewayLabels, REDIS_SECRET } from '../naming.ts';
+import { API_KEYS_SECRET, CONFIG_CHECKSUM_ANNOTATION, CONFIG_MAP, GATEWAY, GATEWAY_PORT, gatewayGrpcPort, gatewayLabels, REDIS_SECRET } from '../naming.ts';
+import { edgeSidecars, edgeVolumes } from './edge-workers.ts';
 import { configChecksum } from './identity.ts';
 import type { RenderOptions } from './options.ts';
 import { CONTAINER_SECURITY, POD_SECURITY, podAnnotations, TERMINATION_GRACE_SECONDS, TMP_MOUNT, TMP_VOLUME, topologySpread } from './pod-defaults.ts';
@@ -18,6 +19,7 @@ export function renderGateway(config: FleetConfig, options: RenderOptions): Arra
   const { namespace } = options.mesh;
   const labels = gatewayLabels();
   const adminPort = config.gateway.admin_port;
+  const grpcPort = gatewayGrpcPort(config.gateway);
   return [
     new Deployment({
       metadata: { name: GATEWAY, namespace, labels },
@@ -38,10 +40,15 @@ export function renderGateway(config: FleetConfig, options: RenderOptions): Arra
             containers: [{
               name: 'gateway',
               image: gatewayImage,
-              ports: [{ name: 'http', containerPort: GATEWAY_PORT }, { name: 'admin', containerPort: adminPort }],
+              ports: [
+                { name: 'http', containerPort: GATEWAY_PORT },
+                ...(grpcPort === undefined ? [] : [{ name: 'grpc', containerPort: grpcPort }]),
+                { name: 'admin', containerPort: adminPort },
+              ],
               env: [
                 { name: 'SWITCHYARD_CONFIG', value: `${CONFIG_DIR}/switchyard.yaml` },
                 { name: 'PORT', value: String(GATEWAY_PORT) },
+                ...(grpcPort === undefined ? [] : [{ name: 'GRPC_PORT', value: String(grpcPort) }]),
                 { name: 'HOST', value: '0.0.0.0' },
                 { name: 'REDIS_URL', valueFrom: { secretKeyRef: { name: REDIS_SECRET, key: 'url' } } },
                 { name: 'SWITCHYARD_API_KEYS_FILE', value: `${KEYS_DIR}/api-keys.yaml` },
@@ -59,13 +66,14 @@ export function renderGateway(config: FleetConfig, options: RenderOptions): Arra
                 { name: 'api-keys', mountPath: KEYS_DIR, readOnly: true },
                 TMP_MOUNT,
               ],
-            }],
+            }, ...edgeSidecars(config, options)],
             volumes: [
               { name: 'config', configMap: { name: CONFIG_MAP } },
               // Required: the gateway refuses to start without its key file, so a missing Secret holds the pod in
               // ContainerCreating with an event naming it, rather than crash-looping.
               { name: 'api-keys', secret: { secretName: API_KEYS_SECRET } },
               TMP_VOLUME,
+              ...edgeVolumes(config),
             ],
           },
         },
@@ -73,7 +81,14 @@ export function renderGateway(config: FleetConfig, options: RenderOptions): Arra
     }),
     new Service({
       metadata: { name: GATEWAY, namespace, labels },
-      spec: { selector: labels, ports: [{ name: 'http', port: 80, targetPort: GATEWAY_PORT, appProtocol: 'http' }] },
+      spec: {
+        selector: labels,
+        ports: [
+          { name: 'http', port: 80, targetPort: GATEWAY_PORT, appProtocol: 'http' },
+          // gRPC is HTTP/2: named and declared as such, so the sidecars route it as gRPC.
+          ...(grpcPort === undefined ? [] : [{ name: 'grpc', port: grpcPort, targetPort: grpcPort, appProtocol: 'grpc' }]),
+        ],
+      },
     }),
     new HorizontalPodAutoscaler({
       metadata: { name: GATEWAY, namespace },

@@ -10,47 +10,52 @@ import { Namespace } from 'kubernetes-models/v1/Namespace';
 import { ServiceAccount } from 'kubernetes-models/v1/ServiceAccount';
 import { stringify } from 'yaml';
 import { CONFIG_MAP, GATEWAY, serviceHost, variantWorkload, WORKER_PORT } from '../naming.ts';
+import { clusterEdgeWorker, EDGE_BINDING_PORT, edgeConfigMapData, edgePorts } from './edge-workers.ts';
 import type { RenderOptions } from './options.ts';
 
 /**
  * The fleet config as the in-cluster gateway sees it: each variant's one
  * upstream is that variant's own Service (Istio balances its pods and never
  * re-splits), API keys come from a Secret, and the `mesh:` section stays out.
- * Edge workers are not deployed to clusters yet (their modules and the Deno
- * runtime are not in the images), so the in-cluster config leaves them, and
- * the routes they own, out: the models behind them are served directly.
+ * Edge workers and their routes stay, each at its sidecar's loopback address
+ * (the gateway calls them there and starts no Deno process), with the model
+ * binding on its fixed port.
  */
 export function clusterConfig(config: FleetConfig, { mesh }: RenderOptions): FleetConfig {
   const models = Object.fromEntries(
     Object.entries(config.models).map(([name, model]) => [
       name,
       {
-        ...withoutEdgeWorker(model),
-        variants: model.variants.map(({ port: _port, upstreams: _upstreams, edge_worker: _edge, ...v }) => ({
+        ...model,
+        variants: model.variants.map(({ port: _port, upstreams: _upstreams, ...v }) => ({
           ...v,
           upstreams: [`http://${serviceHost(variantWorkload(name, v.name), mesh.namespace, mesh.cluster_domain)}:${WORKER_PORT}`],
         })),
       },
     ]),
   );
+  const ports = edgePorts(config);
+  const edgeWorkers = Object.fromEntries(Object.entries(config.edge_workers).map(([name, spec]) => [name, clusterEdgeWorker(name, spec, ports.get(name) as number)]));
   const inCluster: FleetConfig = { ...config };
   delete inCluster.mesh;
-  return { ...inCluster, edge_workers: {}, routes: [], gateway: { ...config.gateway, host: '0.0.0.0', admin_host: '0.0.0.0' }, auth: { ...config.auth, api_keys: [] }, models };
+  return {
+    ...inCluster,
+    edge_workers: edgeWorkers,
+    gateway: { ...config.gateway, host: '0.0.0.0', admin_host: '0.0.0.0', ...(ports.size > 0 ? { edge_binding_port: EDGE_BINDING_PORT } : {}) },
+    auth: { ...config.auth, api_keys: [] },
+    models,
+  };
 }
 
-function withoutEdgeWorker<T extends { edge_worker?: string }>(model: T): T {
-  const rest = { ...model };
-  delete rest.edge_worker;
-  return rest;
-}
-
+/** The gateway's config and the edge workers' modules: one ConfigMap, so a changed module rolls the pods like a changed config. */
 export function configMapData(config: FleetConfig, options: RenderOptions): Record<string, string> {
-  return { 'switchyard.yaml': stringify(clusterConfig(config, options)) };
+  return { 'switchyard.yaml': stringify(clusterConfig(config, options)), ...edgeConfigMapData(config, options) };
 }
 
-/** SHA-256 of a ConfigMap's data. */
+/** SHA-256 of a ConfigMap's data, whatever the order of its keys (kustomize sorts them). */
 export function checksumOf(data: Record<string, string>): string {
-  return createHash('sha256').update(JSON.stringify(data)).digest('hex');
+  const sorted = Object.fromEntries(Object.entries(data).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+  return createHash('sha256').update(JSON.stringify(sorted)).digest('hex');
 }
 
 /** Changes whenever the ConfigMap's content does, so a changed config rolls the gateway even without a reload. */

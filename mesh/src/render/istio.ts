@@ -1,6 +1,7 @@
 /**
  * Istio (v1 APIs): the TLS ingress Gateway (HTTP redirected to HTTPS) and
- * its route to the Switchyard gateway; per variant Service a
+ * its routes to the Switchyard gateway (REST, and gRPC over HTTP/2 to the
+ * gateway's gRPC port); per variant Service a
  * DestinationRule (connection pool, outlier detection) and a VirtualService
  * with one destination (timeouts, retries; the gateway already chose the
  * variant, so nothing is re-split); STRICT mTLS; who may call whom
@@ -16,19 +17,24 @@ import { PeerAuthentication } from '@kubernetes-models/istio/security.istio.io/v
 import { RequestAuthentication } from '@kubernetes-models/istio/security.istio.io/v1/RequestAuthentication';
 import { Telemetry } from '@kubernetes-models/istio/telemetry.istio.io/v1/Telemetry';
 import type { FleetConfig } from '@switchyard/fleet-config/schema';
-import { GATEWAY, GATEWAY_PORT, gatewayLabels, principalOf, serviceHost, variantWorkload, WORKER_APP } from '../naming.ts';
+import { GATEWAY, gatewayGrpcPort, gatewayLabels, gatewayServingPorts, principalOf, serviceHost, variantWorkload, WORKER_APP } from '../naming.ts';
 import type { RenderOptions } from './options.ts';
 
 type IstioObject = Gateway | VirtualService | DestinationRule | ServiceEntry | PeerAuthentication | AuthorizationPolicy | RequestAuthentication | Telemetry;
 
 export const INGRESS = 'switchyard-ingress';
-const RETRY_ON = 'connect-failure,refused-stream,reset,503';
+/** `unavailable` is 503's gRPC counterpart (a worker still loading), for gRPC calls to a variant's Service. */
+const RETRY_ON = 'connect-failure,refused-stream,reset,503,unavailable';
+/** Every call of inference.GRPCInferenceService is a POST to a path under this prefix. */
+const GRPC_SERVICE_PREFIX = '/inference.GRPCInferenceService/';
 
 export function renderIstio(config: FleetConfig, options: RenderOptions): IstioObject[] {
   const { mesh } = options;
   const { namespace } = mesh;
   const host = (name: string) => serviceHost(name, namespace, mesh.cluster_domain);
   const timeout = `${Math.ceil(config.gateway.response_timeout_ms / 1000)}s`;
+  const grpcPort = gatewayGrpcPort(config.gateway);
+  const gatewayPorts = gatewayServingPorts(config.gateway);
   const scraper = { from: [{ source: { principals: [principalOf(mesh.trust_domain, mesh.scraper.namespace, mesh.scraper.service_account)] } }], to: [{ operation: { methods: ['GET'], paths: ['/metrics'] } }] };
   const objects: IstioObject[] = [
     new Gateway({
@@ -46,7 +52,11 @@ export function renderIstio(config: FleetConfig, options: RenderOptions): IstioO
       spec: {
         hosts: mesh.hosts,
         gateways: [INGRESS],
-        http: [{ match: [{ uri: { prefix: '/v2' } }, { uri: { prefix: '/v1' } }], route: [{ destination: { host: host(GATEWAY), port: { number: 80 } } }], timeout }],
+        http: [
+          { name: 'rest', match: [{ uri: { prefix: '/v2' } }, { uri: { prefix: '/v1' } }], route: [{ destination: { host: host(GATEWAY), port: { number: 80 } } }], timeout },
+          // gRPC clients reach the ingress over TLS (HTTP/2) and go on to the gateway's gRPC port.
+          ...(grpcPort === undefined ? [] : [{ name: 'grpc', match: [{ uri: { prefix: GRPC_SERVICE_PREFIX } }], route: [{ destination: { host: host(GATEWAY), port: { number: grpcPort } } }], timeout }]),
+        ],
       },
     }),
     new PeerAuthentication({ metadata: { name: 'default', namespace }, spec: { mtls: { mode: 'STRICT' } } }),
@@ -57,7 +67,7 @@ export function renderIstio(config: FleetConfig, options: RenderOptions): IstioO
         action: 'ALLOW',
         // The admin port is left out: reach it with `kubectl port-forward`, which does not pass the sidecar.
         rules: [
-          { from: [{ source: { principals: [principalOf(mesh.trust_domain, mesh.ingress.namespace, mesh.ingress.service_account)] } }], to: [{ operation: { ports: [String(GATEWAY_PORT)] } }] },
+          { from: [{ source: { principals: [principalOf(mesh.trust_domain, mesh.ingress.namespace, mesh.ingress.service_account)] } }], to: [{ operation: { ports: gatewayPorts.map(String) } }] },
           scraper,
         ],
       },

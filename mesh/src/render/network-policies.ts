@@ -1,13 +1,13 @@
 /**
  * A NetworkPolicy per workload (ingress only): the gateway takes traffic
- * from the ingress gateway's pods, workers from the gateway, Redis from the
- * gateway; the scraper's namespace may read metrics (the app port and the
+ * (HTTP and gRPC) from the ingress gateway's pods, workers (HTTP and gRPC)
+ * from the gateway, Redis from the gateway; the scraper's namespace may read metrics (the app port and the
  * sidecar's merged-metrics and Envoy ports). Egress is left open: Redis,
  * JWKS and the collector live where the operator puts them.
  */
 import type { FleetConfig, MeshConfig } from '@switchyard/fleet-config/schema';
 import { NetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1/NetworkPolicy';
-import { GATEWAY, GATEWAY_PORT, gatewayLabels, REDIS, REDIS_PORT, variantWorkload, WORKER_PORT, workerSelector } from '../naming.ts';
+import { GATEWAY, GATEWAY_PORT, gatewayLabels, gatewayServingPorts, REDIS, REDIS_PORT, variantWorkload, WORKER_GRPC_PORT, WORKER_PORT, workerSelector } from '../naming.ts';
 import type { RenderOptions } from './options.ts';
 
 /** Istio's merged Prometheus endpoint and Envoy's own stats. */
@@ -26,13 +26,14 @@ function policy(name: string, namespace: string, podSelector: Record<string, str
 
 export function renderNetworkPolicies(config: FleetConfig, { mesh }: RenderOptions): NetworkPolicy[] {
   const fromGateway = { podSelector: { matchLabels: gatewayLabels() } };
+  const gatewayPorts = gatewayServingPorts(config.gateway);
   return [
     policy(GATEWAY, mesh.namespace, gatewayLabels(), [
-      { from: [{ ...byNamespace(mesh.ingress.namespace), podSelector: { matchLabels: mesh.ingress.selector } }], ports: [tcp(GATEWAY_PORT)] },
+      { from: [{ ...byNamespace(mesh.ingress.namespace), podSelector: { matchLabels: mesh.ingress.selector } }], ports: gatewayPorts.map(tcp) },
       scraperRule(mesh, GATEWAY_PORT),
     ]),
     ...Object.entries(config.models).flatMap(([model, spec]) => spec.variants.map((v) =>
-      policy(variantWorkload(model, v.name), mesh.namespace, workerSelector(model, v.name), [{ from: [fromGateway], ports: [tcp(WORKER_PORT)] }, scraperRule(mesh, WORKER_PORT)]),
+      policy(variantWorkload(model, v.name), mesh.namespace, workerSelector(model, v.name), [{ from: [fromGateway], ports: [tcp(WORKER_PORT), tcp(WORKER_GRPC_PORT)] }, scraperRule(mesh, WORKER_PORT)]),
     )),
   ];
 }

@@ -13,7 +13,7 @@ import { PriorityClass } from 'kubernetes-models/scheduling.k8s.io/v1/PriorityCl
 import type { IMetricSpec } from 'kubernetes-models/autoscaling/v2/MetricSpec';
 import type { IAffinity } from 'kubernetes-models/v1/Affinity';
 import { Service } from 'kubernetes-models/v1/Service';
-import { GPU_PRIORITY_CLASS, POOL_LABEL, variantWorkload, WORKER_PORT, workerPodLabels, workerSelector } from '../naming.ts';
+import { GPU_PRIORITY_CLASS, POOL_LABEL, variantWorkload, WORKER_GRPC_PORT, WORKER_PORT, workerPodLabels, workerSelector } from '../naming.ts';
 import type { RenderOptions } from './options.ts';
 import { CONTAINER_SECURITY, POD_SECURITY, podAnnotations, TERMINATION_GRACE_SECONDS, TMP_MOUNT, TMP_VOLUME, topologySpread } from './pod-defaults.ts';
 
@@ -65,7 +65,7 @@ function workerDeployment(model: string, variant: VariantConfig, options: Render
           containers: [{
             name: 'worker',
             image: gpu ? workerImages.gpu : workerImages.cpu,
-            ports: [{ name: 'http', containerPort: WORKER_PORT }],
+            ports: [{ name: 'http', containerPort: WORKER_PORT }, { name: 'grpc', containerPort: WORKER_GRPC_PORT }],
             env: [
               { name: 'SWITCHYARD_MODEL', value: model },
               { name: 'SWITCHYARD_MODEL_VERSIONS', value: String(variant.version) },
@@ -73,6 +73,7 @@ function workerDeployment(model: string, variant: VariantConfig, options: Render
               { name: 'SWITCHYARD_VARIANT', value: variant.name },
               { name: 'SWITCHYARD_POOL', value: variant.pool },
               { name: 'PORT', value: String(WORKER_PORT) },
+              { name: 'GRPC_PORT', value: String(WORKER_GRPC_PORT) },
               { name: 'HOST', value: '0.0.0.0' },
               { name: 'OTEL_SERVICE_NAME', value: name },
               { name: 'OTEL_EXPORTER_OTLP_ENDPOINT', value: otlpEndpoint },
@@ -114,7 +115,13 @@ export function renderWorkers(config: FleetConfig, options: RenderOptions): Work
       workerDeployment(model, variant, options),
       new Service({
         metadata: { name, namespace, labels: selector },
-        spec: { selector, ports: [{ name: 'http', port: WORKER_PORT, targetPort: WORKER_PORT, appProtocol: 'http' }] },
+        spec: {
+          selector,
+          ports: [
+            { name: 'http', port: WORKER_PORT, targetPort: WORKER_PORT, appProtocol: 'http' },
+            { name: 'grpc', port: WORKER_GRPC_PORT, targetPort: WORKER_GRPC_PORT, appProtocol: 'grpc' },
+          ],
+        },
       }),
       new HorizontalPodAutoscaler({
         metadata: { name, namespace },

@@ -12,11 +12,11 @@
  * answers 504 (timeout) or 502, `bypass` sends the original request on to
  * the model as if no edge worker were configured.
  */
-import { context, trace } from '@opentelemetry/api';
+import { context, propagation, SpanKind, trace } from '@opentelemetry/api';
 import type { Context, MiddlewareHandler, Next } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
-import { EDGE_CALL_HEADER, EDGE_CONTEXT_HEADER, EDGE_ERROR_HEADER, type EdgeContext } from '../../edge/contract.ts';
-import { EdgeFailure } from '../../edge/edge-process.ts';
+import { EDGE_CALL_HEADER, EDGE_CONTEXT_HEADER, EDGE_ERROR_HEADER, EDGE_TOKEN_HEADER, type EdgeContext } from '../../edge/contract.ts';
+import { EdgeFailure } from '../../edge/edge-host.ts';
 import type { EdgeWorker, EdgeWorkers } from '../../edge/edge-workers.ts';
 import { GatewayError } from '../../http/gateway-error.ts';
 import { readBody } from '../../http/read-body.ts';
@@ -27,7 +27,7 @@ import { clientResponseHeaders } from '../proxy/forward-headers.ts';
 /** Used when no body-limit plugin ran before. */
 const DEFAULT_BODY_LIMIT = 16 * 1024 * 1024;
 /** Never shown to a module: credentials, and headers that describe the client connection. */
-const WITHHELD = new Set(['authorization', 'proxy-authorization', 'x-api-key', 'cookie', 'host', 'content-length', 'connection', 'keep-alive', 'transfer-encoding', 'te', 'upgrade', EDGE_CONTEXT_HEADER, EDGE_CALL_HEADER]);
+const WITHHELD = new Set(['authorization', 'proxy-authorization', 'x-api-key', 'cookie', 'host', 'content-length', 'connection', 'keep-alive', 'transfer-encoding', 'te', 'upgrade', EDGE_CONTEXT_HEADER, EDGE_CALL_HEADER, EDGE_TOKEN_HEADER]);
 export const EDGE_WORKER_HEADER = 'x-switchyard-edge-worker';
 
 export type EdgeOutcome = 'ok' | 'timeout' | 'crash' | 'exception' | 'unavailable' | 'circuit_open';
@@ -58,6 +58,12 @@ function moduleHeaders(incoming: Headers, requestId: string, ctx: EdgeContext, c
   incoming.forEach((value, name) => {
     if (!WITHHELD.has(name)) headers[name] = value;
   });
+  // With tracing on, the edge worker's span continues this request's span, not the caller's.
+  if (trace.getActiveSpan()?.isRecording()) {
+    delete headers.traceparent;
+    delete headers.tracestate;
+    propagation.inject(context.active(), headers);
+  }
   headers['x-request-id'] = requestId;
   headers[EDGE_CONTEXT_HEADER] = JSON.stringify(ctx);
   headers[EDGE_CALL_HEADER] = callId;
@@ -66,6 +72,7 @@ function moduleHeaders(incoming: Headers, requestId: string, ctx: EdgeContext, c
 
 export function edgeWorker(options: EdgeWorkerOptions): MiddlewareHandler {
   const { workers, modelCall, observer, worker: fixed } = options;
+  const tracer = trace.getTracer('switchyard-gateway');
 
   async function failed(c: Context, next: Next, worker: EdgeWorker, outcome: Exclude<EdgeOutcome, 'ok'>, detail: string): Promise<void> {
     trace.getActiveSpan()?.addEvent('edge worker failed', { 'switchyard.edge_worker': worker.name, 'error.type': outcome });
@@ -99,9 +106,19 @@ export function edgeWorker(options: EdgeWorkerOptions): MiddlewareHandler {
     const principal = c.get('principal') as Principal | undefined;
     const ctx: EdgeContext = { requestId, model: decision.model.name, variant: decision.variant.name, subject: principal?.subject ?? 'anonymous', tenant: principal?.tenant ?? 'anonymous' };
     const call: EdgeCall = { requestId, route: decision, principal, bodyLimit };
-    // Binding calls arrive on another socket: they continue this request's trace.
+    // Binding calls arrive on another socket, each in a span of its own: under the trace context the call
+    // carries (the edge worker's span when its host traces), else under this request's span.
     const active = context.active();
-    const callId = workers.openCall((request) => context.with(active, () => modelCall(request, call)));
+    const callId = workers.openCall((request) => {
+      const parent = propagation.extract(active, Object.fromEntries(request.headers));
+      return tracer.startActiveSpan('edge worker model binding', { kind: SpanKind.SERVER, attributes: { 'switchyard.edge_worker': name } }, parent, async (span) => {
+        try {
+          return await modelCall(request, call);
+        } finally {
+          span.end();
+        }
+      });
+    });
     const query = new URL(c.req.url).search;
     try {
       const res = await worker.process.dispatch({ path: `${c.req.path}${query}`, method, headers: moduleHeaders(c.req.raw.headers, requestId, ctx, callId), body: body ?? null }, worker.spec.timeout_ms);
