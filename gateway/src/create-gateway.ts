@@ -14,7 +14,7 @@ import type { FleetConfig } from '@switchyard/fleet-config/schema';
 import type { Logger } from '@switchyard/observability/logger';
 import { createMetricsRegistry, type MetricsRegistry } from '@switchyard/observability/metrics';
 import type { Hono } from 'hono';
-import { connectRedis } from './redis-client.ts';
+import { connectRedis, subscriberFor } from './redis-client.ts';
 import { createAdminApp } from './admin/admin-app.ts';
 import { createGatewayApp, type GatewayApp, type GatewayRuntime } from './app.ts';
 import { ConfigWatcher } from './config/config-watcher.ts';
@@ -123,7 +123,7 @@ export async function createGateway(settings: GatewaySettings): Promise<Gateway>
   const flags: FlagStore = redis
     ? await RedisFlagStore.open({
         redis,
-        subscriber: redis.duplicate({ enableOfflineQueue: true, maxRetriesPerRequest: null, enableAutoPipelining: false }),
+        subscriber: subscriberFor(redis),
         prefix: redisPrefix,
         onError: (error) => {
           // Logged once per distinct failure: a Redis outage repeats the same error on every reconnect attempt.

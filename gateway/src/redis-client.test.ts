@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { createLogger } from '@switchyard/observability/logger';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RedisRateLimitStore } from './plugins/rate-limit/redis-store.ts';
-import { connectRedis } from './redis-client.ts';
+import { connectRedis, subscriberFor } from './redis-client.ts';
 import type { Redis } from 'ioredis';
 
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -27,5 +27,16 @@ describe("the gateway's Redis connection", () => {
     const outcomes = await Promise.all(decisions);
     // Each key allows its burst (3) and refuses the other two: the decisions were made in order, one by one, in Redis.
     for (const key of [0, 1]) expect(outcomes.filter((_, i) => i % 2 === key).map((o) => o[0]?.allowed)).toEqual([true, true, true, false, false]);
+  });
+
+  it('gives the flag store a subscriber connection that sends each command as it comes', async () => {
+    const subscriber = subscriberFor(redis);
+    try {
+      const replies = [subscriber.ping(), subscriber.ping()];
+      expect(subscriber.autoPipelineQueueSize).toBe(0);
+      expect(await Promise.all(replies)).toEqual(['PONG', 'PONG']);
+    } finally {
+      subscriber.disconnect();
+    }
   });
 });

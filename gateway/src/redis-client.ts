@@ -40,3 +40,13 @@ export async function connectRedis(url: string, logger: Logger, timeoutMs: numbe
   if (!connected) logger.warn({}, 'Redis is not reachable yet; rate limits are per replica until it is');
   return redis;
 }
+
+/**
+ * The flag store's pub/sub connection beside `redis`: it queues commands
+ * while Redis is away and retries them (a subscription must survive an
+ * outage), and sends each command as it comes — no auto-pipelining, which
+ * is for the request path's many small commands.
+ */
+export function subscriberFor(redis: Redis): Redis {
+  return redis.duplicate({ enableOfflineQueue: true, maxRetriesPerRequest: null, enableAutoPipelining: false });
+}

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * `npm run profile [-- --target=gateway|worker] [--seconds=10] [--connections=32]`:
+ * `npm run profile -- [--target=gateway|worker] [--seconds=10] [--connections=32]`:
  * CPU profiles of Switchyard's services under load, and where their time
  * goes. `gateway` (default): seed-classifier through a gateway with the full
  * pipeline (API key, two Redis GCRA policies, flags, sticky A/B split),
@@ -25,9 +25,17 @@ import { hasWrk, runWrk } from './wrk-load.ts';
 
 const ROOT = resolve(import.meta.dirname, '..', '..');
 const { values } = parseArgs({ options: { target: { type: 'string', default: 'gateway' }, seconds: { type: 'string', default: '10' }, connections: { type: 'string', default: '32' } } });
-const target = values.target === 'worker' ? 'worker' : 'gateway';
+if (values.target !== 'gateway' && values.target !== 'worker') {
+  console.error(`--target must be gateway or worker (got '${values.target}')`);
+  process.exit(2);
+}
+const target = values.target;
 const seconds = Number(values.seconds);
 const connections = Number(values.connections);
+if (!(seconds > 0) || !(connections > 0)) {
+  console.error('--seconds and --connections must be positive numbers');
+  process.exit(2);
+}
 const repository = resolve(process.env.SWITCHYARD_MODEL_REPOSITORY ?? join(ROOT, 'models'));
 const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const KEY = 'sy_profile_key';
