@@ -1,11 +1,12 @@
 /** The Node bindings over a real node:http server: bodies arrive whole and byte for byte, however they were sent. */
-import { request as httpRequest } from 'node:http';
+import { IncomingMessage, request as httpRequest, ServerResponse } from 'node:http';
+import { Socket } from 'node:net';
 import { randomBytes, createHash } from 'node:crypto';
 import { serve, type ServerType } from '@hono/node-server';
 import { Hono } from 'hono';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { withNodeBindings } from './node-bindings.ts';
-import { bindingsOf, headerOf } from './runtime-bindings.ts';
+import { bindingsOf, headerOf, type RuntimeBindings } from './runtime-bindings.ts';
 
 /** Reads the body through the binding and answers its length and SHA-256. */
 function digestApp(): Hono {
@@ -68,5 +69,35 @@ describe('Node bindings: request bodies', () => {
     const parts = [randomBytes(10), randomBytes(70_000), randomBytes(5)];
     const answer = await post(port, parts, { 'content-type': 'application/json', 'transfer-encoding': 'chunked' });
     expect(answer).toEqual({ length: 70_015, sha256: sha(Buffer.concat(parts)), type: 'application/json' });
+  });
+
+  describe('readBody', () => {
+    /** The bindings the Node entry makes for a request whose body the parser holds as `parts` (`complete`: all of it has arrived). */
+    function bindingsFor(parts: Buffer[], complete: boolean): RuntimeBindings | undefined {
+      const incoming = new IncomingMessage(new Socket());
+      for (const part of parts) incoming.push(part);
+      if (complete) {
+        incoming.push(null);
+        incoming.complete = true;
+      }
+      let seen: RuntimeBindings | undefined;
+      void withNodeBindings((_request, bindings) => {
+        seen = bindings;
+        return new Response(null);
+      })(new Request('http://switchyard.test/'), { incoming, outgoing: new ServerResponse(incoming) });
+      return seen;
+    }
+
+    it('hands over a body the parser has received whole as one chunk, without a stream iterator', () => {
+      const body = bindingsFor([Buffer.from('{"inputs":'), Buffer.from('[]}')], true)?.readBody?.();
+      expect(Array.isArray(body)).toBe(true);
+      expect((body as Buffer[]).map((b) => b.toString())).toEqual(['{"inputs":[]}']);
+      expect(bindingsFor([], true)?.readBody?.()).toEqual([]);
+    });
+
+    it('hands over the stream itself while the body is still arriving', () => {
+      const body = bindingsFor([Buffer.from('{"inp')], false)?.readBody?.();
+      expect(body).toBeInstanceOf(IncomingMessage);
+    });
   });
 });

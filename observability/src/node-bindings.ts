@@ -22,14 +22,10 @@ class NodeBindings implements RuntimeBindings {
     if (incoming.readableEnded) return undefined;
     // A small body has usually arrived whole by the time the handler runs: the parser has
     // buffered all of it (`complete`), so it is taken in one read, without a stream iterator.
+    // (`read()` without a size returns everything buffered.)
     if (incoming.complete && !incoming.readableFlowing) {
       const whole = incoming.read() as Buffer | null;
-      if (incoming.readableLength === 0) return whole === null ? [] : [whole];
-      // Not all of it came out in one read (cannot happen for a complete byte stream, but stay correct).
-      return (async function* rest() {
-        if (whole !== null) yield whole;
-        for await (const chunk of incoming as AsyncIterable<Buffer>) yield chunk;
-      })();
+      return whole === null ? [] : [whole];
     }
     return incoming as AsyncIterable<Buffer>;
   }

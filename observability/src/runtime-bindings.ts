@@ -32,8 +32,11 @@ export function bindingsOf(c: Context): RuntimeBindings | undefined {
  */
 export function headerOf(c: Context, name: string): string | undefined {
   const headers = bindingsOf(c)?.headers?.();
-  if (!headers) return c.req.header(name);
-  const value = headers[name];
+  return headers ? joined(headers[name]) : c.req.header(name);
+}
+
+/** A plain header object's value as one string (repeated values joined with ", "). */
+function joined(value: string | string[] | undefined): string | undefined {
   return Array.isArray(value) ? value.join(', ') : value;
 }
 
@@ -44,11 +47,37 @@ export function headerCarrier(c: Context): { get(name: string): string | undefin
     const standard = c.req.raw.headers;
     return { get: (name) => standard.get(name) ?? undefined, keys: () => [...standard.keys()] };
   }
-  return {
-    get: (name) => {
-      const value = headers[name];
-      return Array.isArray(value) ? value.join(', ') : value;
-    },
-    keys: () => Object.keys(headers),
-  };
+  return { get: (name) => joined(headers[name]), keys: () => Object.keys(headers) };
+}
+
+/** Chunks of a request body; socket and web stream chunks are backed by plain ArrayBuffers. */
+export type BodyChunks = AsyncIterable<Uint8Array<ArrayBuffer>> | Iterable<Uint8Array<ArrayBuffer>>;
+
+/** The request body of `c`: the host's `readBody` binding when there is one, else the standard body stream; null without a body. */
+export function bodySource(c: Context): BodyChunks | null {
+  return (bindingsOf(c)?.readBody?.() ?? c.req.raw.body) as BodyChunks | null;
+}
+
+/**
+ * Reads every chunk of `source`, throwing `tooLarge()` the moment the total
+ * passes `maxBytes` (leaving the loop cancels a stream). A body that came
+ * in one chunk is returned without a copy. A failing stream's error is
+ * thrown as it came.
+ */
+export async function collectBody(source: BodyChunks, maxBytes: number, tooLarge: () => Error): Promise<Uint8Array<ArrayBuffer>> {
+  const chunks: Uint8Array<ArrayBuffer>[] = [];
+  let total = 0;
+  for await (const chunk of source) {
+    total += chunk.byteLength;
+    if (total > maxBytes) throw tooLarge();
+    chunks.push(chunk);
+  }
+  if (chunks.length === 1) return chunks[0] as Uint8Array<ArrayBuffer>;
+  const body = new Uint8Array(total);
+  let offset = 0;
+  for (const chunk of chunks) {
+    body.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  return body;
 }

@@ -12,15 +12,15 @@
  * shares and as microseconds per request. Start-up and the warm-up (module
  * loading, JIT) are left out: samples count from the warm-up's end.
  */
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { startGatewayProcess, startWorkerProcess, type ServiceProcess } from '@switchyard/fleet/worker-process';
 import { hasSampleModels, writeSampleRepository } from '@switchyard/model-worker/samples';
-import { stringify } from 'yaml';
 import { deleteKeys } from '../src/fleet-fixture.ts';
 import { cpuSeconds } from './process-cpu.ts';
+import { gatewayConfig } from './proxies-bench.ts';
 import { hasWrk, runWrk } from './wrk-load.ts';
 
 const ROOT = resolve(import.meta.dirname, '..', '..');
@@ -127,13 +127,7 @@ let url = `${worker.url}/v2/models/seed-classifier/versions/1/infer`;
 let headers: Record<string, string> = {};
 if (target === 'gateway') {
   const configPath = join(out, 'switchyard.yaml');
-  await writeFile(configPath, stringify({
-    version: 1,
-    gateway: { admin_port: 0 },
-    auth: { api_keys: [{ id: 'profile', sha256: createHash('sha256').update(KEY).digest('hex'), tenant: 'profile', scopes: ['infer:*'] }] },
-    rate_limits: { policies: [{ name: 'tenant', per: 'tenant', rate: 1e6, burst: 1e6 }, { name: 'key', per: 'api_key', rate: 1e6, burst: 1e6 }] },
-    models: { 'seed-classifier': { stable: 'v1', variants: [{ name: 'v1', version: 1, weight: 50, upstreams: [worker.url] }, { name: 'v2', version: 2, weight: 50, upstreams: [worker.url] }] } },
-  }));
+  await writeFile(configPath, gatewayConfig(worker.url, true, KEY));
   const gateway = await startGatewayProcess({ configPath, env: { REDIS_URL: redisUrl, SWITCHYARD_REDIS_PREFIX: redisPrefix }, nodeFlags: profFlags('gateway') });
   processes.push({ name: 'gateway', service: gateway, marker: 'proxyMiddleware' });
   url = `${gateway.url}/v2/models/seed-classifier/infer`;

@@ -8,7 +8,7 @@
  * request of the proxy and of the worker from /proc. A peer whose binary is
  * missing is skipped with a note, never faked.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { createHash, randomUUID } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
@@ -80,8 +80,7 @@ function startPeer(command: string, args: string[], readyUrl: string, what: stri
   );
 }
 
-async function onPath(binary: string): Promise<boolean> {
-  const { execFile } = await import('node:child_process');
+function onPath(binary: string): Promise<boolean> {
   return new Promise((resolve) => execFile('sh', ['-c', `command -v ${binary}`], (error) => resolve(!error)));
 }
 
@@ -142,8 +141,12 @@ async function startBareProxy(upstream: string): Promise<Peer & { url: string }>
   return { url, ...(await startPeer(process.execPath, ['--import', tsx, join(import.meta.dirname, 'bare-proxy.ts'), String(port), upstream], `${url}/v2/health/ready`, 'bare Node proxy')) };
 }
 
-function gatewayConfig(workerUrl: string, full: boolean): string {
-  const auth = { api_keys: [{ id: 'bench', sha256: createHash('sha256').update(KEY).digest('hex'), tenant: 'bench', scopes: ['infer:*'] }] };
+/**
+ * The bench's gateway config in front of one worker serving versions 1 and 2: API key `key`
+ * and routing; `full` adds two Redis GCRA policies and a sticky 50/50 A/B split by flags.
+ */
+export function gatewayConfig(workerUrl: string, full: boolean, key = KEY): string {
+  const auth = { api_keys: [{ id: 'bench', sha256: createHash('sha256').update(key).digest('hex'), tenant: 'bench', scopes: ['infer:*'] }] };
   const gateway = { admin_port: 0 }; // the OS picks: several gateways run at once
   if (!full) return stringify({ version: 1, gateway, auth, models: { 'seed-classifier': { stable: 'v1', variants: [{ name: 'v1', version: 1, weight: 100, upstreams: [workerUrl] }] } } });
   return stringify({

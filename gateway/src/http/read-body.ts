@@ -11,21 +11,10 @@ import type { Context } from 'hono';
 import { ClientClosedRequest } from './client-closed.ts';
 import { checkDecodedSize, decodeFormat } from './content-coding.ts';
 import { GatewayError } from './gateway-error.ts';
-import { bindingsOf, headerOf } from '@switchyard/observability/runtime-bindings';
+import { bodySource, collectBody, headerOf } from '@switchyard/observability/runtime-bindings';
 
 function tooLarge(maxBytes: number): GatewayError {
   return new GatewayError(413, `request body exceeds ${maxBytes} bytes`);
-}
-
-function concat(chunks: Uint8Array<ArrayBuffer>[], total: number): Uint8Array<ArrayBuffer> {
-  if (chunks.length === 1) return chunks[0] as Uint8Array<ArrayBuffer>;
-  const out = new Uint8Array(total);
-  let offset = 0;
-  for (const chunk of chunks) {
-    out.set(chunk, offset);
-    offset += chunk.byteLength;
-  }
-  return out;
 }
 
 export async function readBody(c: Context, maxBytes: number): Promise<Uint8Array> {
@@ -43,16 +32,6 @@ export async function readBody(c: Context, maxBytes: number): Promise<Uint8Array
 }
 
 async function readRaw(c: Context, maxBytes: number): Promise<Uint8Array<ArrayBuffer>> {
-  const chunks: Uint8Array<ArrayBuffer>[] = [];
-  let total = 0;
-  // Web streams are async iterable; leaving the loop early cancels the stream.
-  // Socket chunks and web stream chunks are backed by plain ArrayBuffers.
-  const stream = (bindingsOf(c)?.readBody?.() ?? c.req.raw.body) as AsyncIterable<Uint8Array<ArrayBuffer>> | Iterable<Uint8Array<ArrayBuffer>> | null;
-  if (!stream) return new Uint8Array(0);
-  for await (const value of stream) {
-    total += value.byteLength;
-    if (total > maxBytes) throw tooLarge(maxBytes);
-    chunks.push(value);
-  }
-  return concat(chunks, total);
+  const source = bodySource(c);
+  return source ? collectBody(source, maxBytes, () => tooLarge(maxBytes)) : new Uint8Array(0);
 }

@@ -106,6 +106,20 @@ describe('worker on Node: request bodies through the readBody binding', () => {
     expect(await res.json()).toEqual({ error: `request body exceeds ${LIMIT} bytes` });
   });
 
+  it('answers 413 to a declared Content-Length over the limit without waiting for the body', async () => {
+    // Headers and a few bytes go out; the rest of the declared body never does, so only an answer that does not read it can arrive.
+    const status = await new Promise<number>((resolve, reject) => {
+      const req = httpRequest({ host: '127.0.0.1', port, path: INFER, method: 'POST', headers: { 'content-type': 'application/json', 'content-length': String(LIMIT * 4) } }, (res) => {
+        resolve(res.statusCode ?? 0);
+        res.resume();
+        req.destroy();
+      });
+      req.on('error', (error) => (req.destroyed ? undefined : reject(error)));
+      req.write('{"inputs": ');
+    });
+    expect(status).toBe(413);
+  });
+
   it('decodes a gzip body read from the socket, and refuses one that inflates past the limit', async () => {
     const ok = await fetch(`http://127.0.0.1:${port}${INFER}`, { method: 'POST', headers: { 'content-type': 'application/json', 'content-encoding': 'gzip' }, body: gzipSync(body([0.25, -0.5])) });
     expect(ok.status).toBe(200);

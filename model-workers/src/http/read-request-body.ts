@@ -5,7 +5,7 @@
  * passes it, so neither a long chunked body nor a small body that inflates
  * enormously ever fills memory.
  */
-import { bindingsOf, headerOf } from '@switchyard/observability/runtime-bindings';
+import { bodySource, collectBody, headerOf, type BodyChunks } from '@switchyard/observability/runtime-bindings';
 import type { Context } from 'hono';
 import { ServiceError } from './service-error.ts';
 
@@ -22,34 +22,14 @@ export function contentDecoder(header: string | null | undefined): DecodeFormat 
   return format;
 }
 
-/** Joins chunks into one array (no copy for a single chunk). */
-function concat(chunks: Uint8Array[], total: number): Uint8Array {
-  if (chunks.length === 1) return chunks[0] as Uint8Array;
-  const body = new Uint8Array(total);
-  let offset = 0;
-  for (const chunk of chunks) {
-    body.set(chunk, offset);
-    offset += chunk.byteLength;
-  }
-  return body;
-}
-
-/** Reads every chunk of `source`, refusing with `tooLarge()` the moment the total passes `maxBytes`. */
-async function collect(source: AsyncIterable<Uint8Array> | Iterable<Uint8Array>, maxBytes: number, tooLarge: () => ServiceError, broken: (error: unknown) => ServiceError): Promise<Uint8Array> {
-  const chunks: Uint8Array[] = [];
-  let total = 0;
+/** Reads every chunk, refusing with `tooLarge()` past `maxBytes`; a stream that fails is `broken`. */
+async function collect(source: BodyChunks, maxBytes: number, tooLarge: () => ServiceError, broken: (error: unknown) => ServiceError): Promise<Uint8Array> {
   try {
-    // Leaving the loop early (the limit) cancels the stream.
-    for await (const chunk of source) {
-      total += chunk.byteLength;
-      if (total > maxBytes) throw tooLarge();
-      chunks.push(chunk);
-    }
+    return await collectBody(source, maxBytes, tooLarge);
   } catch (error) {
     if (error instanceof ServiceError) throw error;
     throw broken(error);
   }
-  return concat(chunks, total);
 }
 
 /**
@@ -59,13 +39,13 @@ async function collect(source: AsyncIterable<Uint8Array> | Iterable<Uint8Array>,
  */
 export async function readRequestBody(c: Context, maxBytes: number): Promise<Uint8Array> {
   const format = contentDecoder(headerOf(c, 'content-encoding'));
-  const source = bindingsOf(c)?.readBody?.() ?? c.req.raw.body;
+  const source = bodySource(c);
   if (!source) return new Uint8Array(0);
   const unreadable = (error: unknown) => new ServiceError(400, `request body could not be read: ${error instanceof Error ? error.message : String(error)}`);
   if (!format) return collect(source, maxBytes, () => new ServiceError(413, `request body exceeds ${maxBytes} bytes`), unreadable);
   // Socket and web stream chunks are backed by plain ArrayBuffers.
   const stream = (source instanceof ReadableStream ? source : ReadableStream.from(source)) as ReadableStream<Uint8Array<ArrayBuffer>>;
-  const decoded = stream.pipeThrough<Uint8Array>(new DecompressionStream(format));
+  const decoded = stream.pipeThrough<Uint8Array<ArrayBuffer>>(new DecompressionStream(format));
   return collect(
     decoded,
     maxBytes,
