@@ -100,7 +100,7 @@ describe('gateway: Triton HTTP extensions', () => {
       });
       expect(res.status).toBe(200);
       expect(((await res.json()) as { outputs: unknown[] }).outputs).toHaveLength(1);
-      const rows = JSON.stringify({ inputs: [{ name: 'features', datatype: 'FP32', shape: [32, 2], data: new Array(64).fill(0.25) }] });
+      const rows = JSON.stringify({ inputs: [{ name: 'features', datatype: 'FP32', shape: [64, 2], data: Array.from({ length: 128 }, (_, i) => Math.sin(i)) }] });
       const zipped = await gw.app.request('/v2/models/seed-classifier/infer', { method: 'POST', headers: { ...auth, 'content-type': 'application/json', 'accept-encoding': 'gzip' }, body: rows });
       expect(zipped.headers.get('content-encoding')).toBe('gzip');
       expect(JSON.parse(gunzipSync(Buffer.from(await zipped.arrayBuffer())).toString())).toMatchObject({ model_name: 'seed-classifier' });

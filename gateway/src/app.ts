@@ -20,8 +20,8 @@ import { auth } from './plugins/auth/index.ts';
 import type { EdgeWorkers } from './edge/edge-workers.ts';
 import { bodyLimit } from './plugins/body-limit/index.ts';
 import { modelMetadata } from './plugins/model-metadata/index.ts';
-import { bindingCall } from './plugins/edge-worker/binding-call.ts';
-import { edgeWorker, type EdgeCall, type EdgeObserver } from './plugins/edge-worker/index.ts';
+import { bindingCall, bindingCallEnv } from './plugins/edge-worker/binding-call.ts';
+import { edgeWorker, type EdgeObserver } from './plugins/edge-worker/index.ts';
 import { proxy, type UpstreamOutcomes } from './plugins/proxy/index.ts';
 import type { RateLimitStore } from './plugins/rate-limit/gcra.ts';
 import { rateLimit } from './plugins/rate-limit/index.ts';
@@ -157,7 +157,7 @@ export function createGatewayApp(config: FleetConfig, runtime: GatewayRuntime): 
     runtime.edge && edgeNames.length > 0
       ? [edgeWorker({
           workers: runtime.edge,
-          modelCall: async (request: Request, call: EdgeCall) => modelCall.fetch(request, { edgeCall: call }),
+          modelCall: async (request, call, bindings) => modelCall.fetch(request, bindingCallEnv(call, bindings)),
           ...(runtime.edgeObserver ? { observer: runtime.edgeObserver } : {}),
           ...(worker ? { worker } : {}),
         })]

@@ -234,9 +234,27 @@ describe('worker: Triton HTTP extensions', () => {
       const zipped = await postJson(worker.app, INFER, request, { 'accept-encoding': 'gzip' });
       expect(zipped.headers.get('content-encoding')).toBe('gzip');
       expect(JSON.parse(gunzipSync(Buffer.from(await zipped.arrayBuffer())).toString())).toEqual(await plain.json());
-      const binary = await postJson(worker.app, INFER, { ...request, parameters: { binary_data_output: true } }, { 'accept-encoding': 'gzip' });
+      // Every datatype, 8 rows, all outputs binary: past the 1 KiB threshold.
+      const inputs = ['bool', 'uint8', 'uint16', 'uint32', 'uint64', 'int8', 'int16', 'int32', 'int64', 'fp16', 'fp32', 'fp64', 'bytes'].map((t) => ({
+        name: `in_${t}`, datatype: t.toUpperCase(), shape: [8, 2], data: Array.from({ length: 16 }, (_, i) => (t === 'bool' ? i % 2 === 0 : t === 'bytes' ? `s${i}` : i)),
+      }));
+      const binary = await postJson(echo.app, '/v2/models/typed-echo/infer', { inputs, parameters: { binary_data_output: true } }, { 'accept-encoding': 'gzip' });
+      expect(binary.status).toBe(200);
       expect(binary.headers.get('content-encoding')).toBe('gzip');
       expect(binary.headers.get('inference-header-content-length')).not.toBeNull();
+    });
+
+    it('sends an answer under 1 KiB as it is, whatever the client accepts', async () => {
+      const request = { inputs: [{ name: 'features', datatype: 'FP32', shape: [1, 2], data: [0.25, -0.5] }] };
+      const res = await postJson(worker.app, INFER, request, { 'accept-encoding': 'gzip, deflate, br' });
+      expect(res.status).toBe(200);
+      expect(res.headers.get('content-encoding')).toBeNull();
+      const text = await res.text();
+      expect(Number(res.headers.get('content-length'))).toBe(new TextEncoder().encode(text).byteLength);
+      expect(JSON.parse(text)).toMatchObject({ model_name: 'seed-classifier', outputs: [{ name: 'probabilities', shape: [1, 2] }] });
+      const binary = await postJson(worker.app, INFER, { ...request, parameters: { binary_data_output: true } }, { 'accept-encoding': 'gzip' });
+      expect(binary.headers.get('content-encoding')).toBeNull();
+      expect(Number(binary.headers.get('content-length'))).toBe((await binary.arrayBuffer()).byteLength);
     });
   });
 

@@ -44,6 +44,22 @@ declare module 'hono' {
   }
 }
 
+const encoder = new TextEncoder();
+const COMPRESS_THRESHOLD_BYTES = 1024;
+
+/**
+ * An inference answer. For a client that accepts a compressed answer it
+ * carries its length, so that `compress` leaves one under its threshold
+ * as it is: deflating a few hundred bytes costs both sides more
+ * time than sending them.
+ */
+function answer(c: Context, body: string | Uint8Array<ArrayBuffer>, headers: Record<string, string>): Response {
+  if (headerOf(c, 'accept-encoding') === undefined) return c.body(body, 200, headers);
+  const bytes = typeof body === 'string' ? encoder.encode(body) : body;
+  headers['content-length'] = String(bytes.byteLength);
+  return c.body(bytes, 200, headers);
+}
+
 /** A fresh object per response: the Node adapter may add to the headers it is given. */
 const jsonHeaders = (): Record<string, string> => ({ 'content-type': 'application/json' });
 const JSON_TYPE = /^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i;
@@ -55,8 +71,9 @@ export function createWorkerApp(options: WorkerAppOptions): Hono {
   const app = new Hono();
 
   app.use(serverSpan({ tracerName: 'switchyard-model-worker' }));
-  // Responses are compressed only for clients that ask; JSON and binary tensor bodies both qualify.
-  const compressor = compress({ contentTypeFilter: (type) => COMPRESSIBLE_CONTENT_TYPE_REGEX.test(type) || type.startsWith('application/octet-stream') });
+  // Responses are compressed only for clients that ask; JSON and binary tensor bodies both qualify,
+  // inference answers from 1 KiB up.
+  const compressor = compress({ threshold: COMPRESS_THRESHOLD_BYTES, contentTypeFilter: (type) => COMPRESSIBLE_CONTENT_TYPE_REGEX.test(type) || type.startsWith('application/octet-stream') });
   app.use(function compressResponses(c, next) {
     return headerOf(c, 'accept-encoding') ? compressor(c, next) : next();
   });
@@ -227,8 +244,8 @@ export function createWorkerApp(options: WorkerAppOptions): Hono {
     const { json, binary } = await readInferBody(c);
     const { id, outputs } = await infer(version, json, binary);
     const { body, headerLength } = encodeInferResponse({ modelName: host.modelName, modelVersion: String(version.version), ...(id === undefined ? {} : { id }), outputs });
-    if (headerLength === undefined) return c.body(body, 200, jsonHeaders());
-    return c.body(body, 200, { 'content-type': 'application/octet-stream', [HEADER_LENGTH_HEADER]: String(headerLength) });
+    if (headerLength === undefined) return answer(c, body, jsonHeaders());
+    return answer(c, body, { 'content-type': 'application/octet-stream', [HEADER_LENGTH_HEADER]: String(headerLength) });
   };
   app.post('/v2/models/:model/infer', inferenceAccounting, limitBody, inferHandler);
   app.post('/v2/models/:model/versions/:version/infer', inferenceAccounting, limitBody, inferHandler);
@@ -239,7 +256,7 @@ export function createWorkerApp(options: WorkerAppOptions): Hono {
     if (!match) throw new ServiceError(404, `no route for ${c.req.method} ${c.req.path}`);
     const version = resolveVersion(c, match[1] ?? '', match[2]);
     const { outputs } = await infer(version, predictToInferBody(await readJson(c), version.signature));
-    return c.body(encodePredictions(outputs, version.signature.maxBatchSize > 0), 200, jsonHeaders());
+    return answer(c, encodePredictions(outputs, version.signature.maxBatchSize > 0), jsonHeaders());
   };
   app.post('/v1/models/:target{.+:predict}', inferenceAccounting, limitBody, predictHandler);
 

@@ -21,6 +21,15 @@ const MODULES: Record<string, string> = {
   'stuck.mjs': `export default { async fetch(request) { if ((await request.text()) === 'hang') await new Promise(() => {}); return new Response('alive'); } };`,
   'throws.mjs': `export default { fetch() { throw new TypeError('bad input shape'); } };`,
   'no-fetch.mjs': `export default { handle() {} };`,
+  'coding.mjs': `export default {
+    async fetch(request, env) {
+      const asked = request.headers.get('x-ask-encoding');
+      const res = await env.MODEL.fetch('http://model/v2/models/seed-classifier/infer', {
+        method: 'POST', headers: { 'content-type': 'application/json', ...(asked ? { 'accept-encoding': asked } : {}) }, body: await request.text(),
+      });
+      return Response.json({ status: res.status, encoding: res.headers.get('content-encoding'), outputs: (await res.json()).outputs.length });
+    },
+  };`,
 };
 
 describe('inline edge workers (trusted code and tests: the gateway\'s own process, not isolated)', () => {
@@ -34,7 +43,7 @@ describe('inline edge workers (trusted code and tests: the gateway\'s own proces
     for (const [name, text] of Object.entries(MODULES)) await writeFile(join(dir, name), text);
     worker = await serveWorker(join(dir, 'models'), 'seed-classifier');
     const inline = (module: string, extra: Record<string, unknown> = {}) => ({ module, isolation: 'inline', ...extra });
-    const variants = ['echo', 'stuck', 'throws'].map((w) => ({ name: w, version: 1, weight: 0, upstreams: [worker.url], edge_worker: w }));
+    const variants = ['echo', 'stuck', 'throws', 'coding'].map((w) => ({ name: w, version: 1, weight: 0, upstreams: [worker.url], edge_worker: w }));
     gw = await buildTestGateway({
       version: 1,
       gateway: { circuit_breaker: { failures: 50, cooldown_ms: 1000 } },
@@ -44,6 +53,7 @@ describe('inline edge workers (trusted code and tests: the gateway\'s own proces
         echo: inline(join(dir, 'echo.mjs'), { vars: { GREETING: 'hello' } }),
         stuck: inline(join(dir, 'stuck.mjs'), { timeout_ms: 300 }),
         throws: inline(join(dir, 'throws.mjs')),
+        coding: inline(join(dir, 'coding.mjs')),
       },
       routes: [{ path: '/predict', model: 'seed-classifier', edge_worker: 'seed-predict' }],
       models: { 'seed-classifier': { stable: 'v1', variants: [{ name: 'v1', version: 1, weight: 100, upstreams: [worker.url] }, ...variants] } },
@@ -74,6 +84,15 @@ describe('inline edge workers (trusted code and tests: the gateway\'s own proces
     expect(answer.headers.filter((h) => h.startsWith('x-switchyard-edge'))).toEqual([]);
     expect([answer.greeting, answer.body]).toEqual(['hello', 'payload']);
     expect([answer.deno, answer.pid]).toEqual(['undefined', process.pid]);
+  });
+
+  it('asks the model binding for an uncompressed answer unless the module asks for a coding itself', async () => {
+    // 64 rows: an answer well past the worker's 1 KiB compression threshold.
+    const rows = JSON.stringify({ inputs: [{ name: 'features', datatype: 'FP32', shape: [64, 2], data: Array.from({ length: 128 }, (_, i) => Math.sin(i)) }] });
+    const plain = await via('coding', rows);
+    expect(await plain.json()).toEqual({ status: 200, encoding: null, outputs: 1 });
+    const asked = await gw.app.request('/v2/models/seed-classifier/infer', { method: 'POST', headers: { ...AUTH, 'x-switchyard-variant': 'coding', 'x-ask-encoding': 'gzip' }, body: rows });
+    expect(await asked.json()).toEqual({ status: 200, encoding: 'gzip', outputs: 1 });
   });
 
   it('answers 504 when a module overruns its timeout, and serves the next request', async () => {

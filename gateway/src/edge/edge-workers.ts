@@ -24,12 +24,17 @@ import { serve, type ServerType } from '@hono/node-server';
 import { edgeEntrySource, edgeHostTelemetryEnv, edgeServiceName, type EdgeTelemetry } from '@switchyard/fleet-config/edge-host';
 import type { EdgeWorkerConfig, FleetConfig } from '@switchyard/fleet-config/schema';
 import type { Logger } from '@switchyard/observability/logger';
+import { withNodeBindings } from '@switchyard/observability/node-bindings';
+import type { RuntimeBindings } from '@switchyard/observability/runtime-bindings';
 import { CircuitBreaker, type BreakerState } from '../upstream/circuit-breaker.ts';
 import { EDGE_CALL_HEADER, EDGE_TOKEN_HEADER } from './contract.ts';
 import { EdgeEndpoint } from './edge-endpoint.ts';
 import type { EdgeHost } from './edge-host.ts';
 import { EdgeInline } from './edge-inline.ts';
 import { EdgeProcess, freeLoopbackPort } from './edge-process.ts';
+
+/** Serves one model-binding call; `bindings` are the host's for the call's own HTTP request. */
+export type BindingHandler = (request: Request, bindings: RuntimeBindings | undefined) => Promise<Response>;
 
 /** How long a replaced process may finish its requests. */
 const DRAIN_MS = 30_000;
@@ -100,7 +105,7 @@ export class EdgeWorkers {
   readonly #token: string;
   readonly #tokenDigest: Buffer;
   readonly #workers = new Map<string, EdgeWorker>();
-  readonly #calls = new Map<string, (request: Request) => Promise<Response>>();
+  readonly #calls = new Map<string, BindingHandler>();
   #generation = 0;
 
   private constructor(options: EdgeWorkersOptions, dir: string, server: ServerType, port: number, token: string) {
@@ -118,25 +123,31 @@ export class EdgeWorkers {
     const dir = await mkdtemp(join(tmpdir(), 'switchyard-edge-'));
     const token = randomBytes(32).toString('base64url');
     const port = options.bindingPort || (await freeLoopbackPort());
-    const handler: { bind?: (request: Request) => Promise<Response> } = {};
+    const handler: { bind?: BindingHandler } = {};
+    // Node bindings as on the gateway's own port: the call's body and headers are read off the socket.
+    const fetch = withNodeBindings((request, bindings) => (handler.bind as BindingHandler)(request, bindings));
     const server = await new Promise<ServerType>((resolve) => {
-      const s = serve({ fetch: (request) => (handler.bind as (request: Request) => Promise<Response>)(request), hostname: '127.0.0.1', port }, () => resolve(s));
+      const s = serve({ fetch, hostname: '127.0.0.1', port }, () => resolve(s));
     });
     const workers = new EdgeWorkers(options, dir, server, port, token);
-    handler.bind = (request) => workers.#bind(request);
+    handler.bind = (request, bindings) => workers.#bind(request, bindings);
     return workers;
   }
 
-  async #bind(request: Request): Promise<Response> {
-    const token = request.headers.get(EDGE_TOKEN_HEADER) ?? '';
-    if (!timingSafeEqual(digest(token), this.#tokenDigest)) return Response.json({ error: 'bad edge binding token' }, { status: 401 });
-    const call = this.#calls.get(request.headers.get(EDGE_CALL_HEADER) ?? '');
+  async #bind(request: Request, bindings: RuntimeBindings | undefined): Promise<Response> {
+    const plain = bindings?.headers?.();
+    const header = (name: string): string => {
+      const value = plain ? plain[name] : request.headers.get(name);
+      return (Array.isArray(value) ? value[0] : value) ?? '';
+    };
+    if (!timingSafeEqual(digest(header(EDGE_TOKEN_HEADER)), this.#tokenDigest)) return Response.json({ error: 'bad edge binding token' }, { status: 401 });
+    const call = this.#calls.get(header(EDGE_CALL_HEADER));
     if (!call) return Response.json({ error: 'the model binding is only valid during the request it was given for' }, { status: 403 });
-    return call(request);
+    return call(request, bindings);
   }
 
   /** Registers the pipeline that serves binding calls of one gateway request; returns the call id. */
-  openCall(handler: (request: Request) => Promise<Response>): string {
+  openCall(handler: BindingHandler): string {
     const id = randomUUID();
     this.#calls.set(id, handler);
     return id;

@@ -54,6 +54,8 @@ function bindingFor(settings: EdgeHostSettings, token: string, callId: string, t
       const headers = new Headers(request.headers);
       headers.set(EDGE_TOKEN_HEADER, token);
       headers.set(EDGE_CALL_HEADER, callId);
+      // The binding is a loopback hop: compressing the answer only to inflate it again costs both sides time.
+      if (!headers.has('accept-encoding')) headers.set('accept-encoding', 'identity');
       if (settings.tracing) {
         // Deno's tracing sets this request's own traceparent (a child of the host's server span); a copied one would be sent twice.
         headers.delete('traceparent');

@@ -12,7 +12,8 @@
  * answers 504 (timeout) or 502, `bypass` sends the original request on to
  * the model as if no edge worker were configured.
  */
-import { context, propagation, SpanKind, trace } from '@opentelemetry/api';
+import { context, propagation, SpanKind, trace, type TextMapGetter } from '@opentelemetry/api';
+import type { RuntimeBindings } from '@switchyard/observability/runtime-bindings';
 import type { Context, MiddlewareHandler, Next } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { EDGE_CALL_HEADER, EDGE_CONTEXT_HEADER, EDGE_ERROR_HEADER, EDGE_TOKEN_HEADER, type EdgeContext } from '../../edge/contract.ts';
@@ -30,6 +31,12 @@ const DEFAULT_BODY_LIMIT = 16 * 1024 * 1024;
 const WITHHELD = new Set(['authorization', 'proxy-authorization', 'x-api-key', 'cookie', 'host', 'content-length', 'connection', 'keep-alive', 'transfer-encoding', 'te', 'upgrade', EDGE_CONTEXT_HEADER, EDGE_CALL_HEADER, EDGE_TOKEN_HEADER]);
 export const EDGE_WORKER_HEADER = 'x-switchyard-edge-worker';
 
+/** Reads trace context from a plain header object (Node's, or one made from a web `Headers`). */
+const carrierGetter: TextMapGetter<Record<string, string | string[] | undefined>> = {
+  get: (carrier, key) => carrier[key],
+  keys: (carrier) => Object.keys(carrier),
+};
+
 export type EdgeOutcome = 'ok' | 'timeout' | 'crash' | 'exception' | 'unavailable' | 'circuit_open';
 
 export interface EdgeObserver {
@@ -46,8 +53,11 @@ export interface EdgeCall {
 
 export interface EdgeWorkerOptions {
   workers: EdgeWorkers;
-  /** Serves the module's `env.MODEL` calls: the gateway's shadow and proxy, for `call.route`. */
-  modelCall: (request: Request, call: EdgeCall) => Promise<Response>;
+  /**
+   * Serves the module's `env.MODEL` calls: the gateway's shadow and proxy, for `call.route`.
+   * `bindings` are the host's for the call's HTTP request, when it passes any.
+   */
+  modelCall: (request: Request, call: EdgeCall, bindings: RuntimeBindings | undefined) => Promise<Response>;
   observer?: EdgeObserver;
   /** Run this worker whatever the variant (a path owned by one worker, `routes[].edge_worker`). Default: the variant's. */
   worker?: string;
@@ -109,11 +119,11 @@ export function edgeWorker(options: EdgeWorkerOptions): MiddlewareHandler {
     // Binding calls arrive on another socket, each in a span of its own: under the trace context the call
     // carries (the edge worker's span when its host traces), else under this request's span.
     const active = context.active();
-    const callId = workers.openCall((request) => {
-      const parent = propagation.extract(active, Object.fromEntries(request.headers));
+    const callId = workers.openCall((request, bindings) => {
+      const parent = propagation.extract(active, bindings?.headers?.() ?? Object.fromEntries(request.headers), carrierGetter);
       return tracer.startActiveSpan('edge worker model binding', { kind: SpanKind.SERVER, attributes: { 'switchyard.edge_worker': name } }, parent, async (span) => {
         try {
-          return await modelCall(request, call);
+          return await modelCall(request, call, bindings);
         } finally {
           span.end();
         }
