@@ -3,7 +3,8 @@
  * edge worker (`/v2/models/seed-classifier/infer`) and through a
  * pass-through edge worker that calls the model via `env.MODEL`
  * (`/edge/infer`), at 1 and 32 clients. Same worker, same gateway, one
- * scenario at a time.
+ * scenario at a time; and the latency each adds, at one client, with
+ * microsecond resolution (interleaved sequential probes).
  */
 import { createHash } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -12,6 +13,7 @@ import { join } from 'node:path';
 import { freePort, startGatewayProcess, startWorkerProcess } from '@switchyard/fleet/worker-process';
 import { stringify } from 'yaml';
 import { measureHttp } from './http-load.ts';
+import { probeLatencies } from './latency-probe.ts';
 import type { Measurement } from './measurement.ts';
 
 export interface EdgeRow extends Measurement {
@@ -42,8 +44,12 @@ export async function benchEdge(repository: string, durationS: number, record: (
   const gateway = await startGatewayProcess({ configPath, env: { LOG_LEVEL: 'warn', ADMIN_PORT: String(await freePort()) } });
   try {
     for (let i = 0; i < 100 && (await fetch(`${gateway.url}/v2/health/ready`)).status !== 200; i++) await new Promise((r) => setTimeout(r, 100));
+    const scenarios = [['without edge worker', '/v2/models/seed-classifier/infer'], ['with edge worker', '/edge/infer']] as const;
+    // Microsecond resolution for the added latency: one client, the two paths in interleaved rounds.
+    const probes = await probeLatencies(scenarios.map(([, path]) => ({ url: `${gateway.url}${path}`, body: BODY, headers: { authorization: `Bearer ${KEY}` } })), 4000);
+    for (const [k, [scenario]] of scenarios.entries()) record({ scenario: `latency probe: ${scenario}`, concurrency: 1, ...(probes[k] as Measurement) });
     for (const connections of [1, 32]) {
-      for (const [scenario, path] of [['without edge worker', '/v2/models/seed-classifier/infer'], ['with edge worker', '/edge/infer']] as const) {
+      for (const [scenario, path] of scenarios) {
         record({ scenario, concurrency: connections, ...(await measureHttp({ url: `${gateway.url}${path}`, body: BODY, connections, durationS, rowsPerRequest: 1, headers: { authorization: `Bearer ${KEY}` } })) });
       }
     }
