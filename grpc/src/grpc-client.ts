@@ -125,3 +125,17 @@ export function createInferenceClient(address: string, options: InferenceClientO
     close: () => client.close(),
   };
 }
+
+/**
+ * A ModelInfer request as gRPC sends it in an HTTP/2 DATA stream: the
+ * 5-byte prefix (not compressed, message length big-endian) and the
+ * protobuf message. For tools that speak raw HTTP/2, such as load
+ * generators.
+ */
+export function modelInferFrame(request: ModelInferRequest): Uint8Array {
+  const message = inferenceService().definition.ModelInfer?.requestSerialize(request) as Buffer;
+  const frame = Buffer.alloc(5 + message.byteLength);
+  frame.writeUInt32BE(message.byteLength, 1);
+  message.copy(frame, 5);
+  return frame;
+}

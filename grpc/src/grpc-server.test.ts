@@ -1,6 +1,7 @@
 import { Client, credentials, Metadata } from '@grpc/grpc-js';
 import { describe, expect, it, vi } from 'vitest';
-import { createInferenceClient, GrpcStatus, type ServiceError } from './grpc-client.ts';
+import { connect } from 'node:http2';
+import { createInferenceClient, GrpcStatus, modelInferFrame, type ServiceError } from './grpc-client.ts';
 import { startGrpcServer, type FetchHandler, type GrpcCallBindings } from './grpc-server.ts';
 
 /** A fetch handler that holds each request until released, recording what it saw. */
@@ -137,6 +138,34 @@ describe('gRPC server with runtime bindings, cancelled', () => {
     } finally {
       client.close();
       await server.close();
+    }
+  });
+
+  it('takes a ModelInfer frame sent over plain HTTP/2 (as a load tool sends it) as the same call', async () => {
+    const seen: Array<{ path: string; body: string; auth: string | null }> = [];
+    const fetch: FetchHandler = async (request) => {
+      seen.push({ path: new URL(request.url).pathname, body: await request.text(), auth: request.headers.get('authorization') });
+      return Response.json({ model_name: 'm', model_version: '1', outputs: [{ name: 'y', datatype: 'INT32', shape: [2], data: [7, 8] }] });
+    };
+    const server = await startGrpcServer({ fetch, port: 0, host: '127.0.0.1' });
+    const session = connect(`http://127.0.0.1:${server.port}`);
+    try {
+      const frame = modelInferFrame({ model_name: 'm', inputs: [{ name: 'x', datatype: 'INT32', shape: [2], contents: { int_contents: [1, 2] } }] });
+      expect(frame[0]).toBe(0);
+      expect(Buffer.from(frame).readUInt32BE(1)).toBe(frame.byteLength - 5);
+      const stream = session.request({ ':method': 'POST', ':path': '/inference.GRPCInferenceService/ModelInfer', 'content-type': 'application/grpc', te: 'trailers', authorization: 'Bearer k' });
+      const trailers = new Promise<Record<string, unknown>>((resolve) => stream.on('trailers', resolve));
+      const chunks: Buffer[] = [];
+      stream.on('data', (chunk: Buffer) => chunks.push(chunk));
+      stream.end(frame);
+      await new Promise((resolve) => stream.on('end', resolve));
+      expect((await trailers)['grpc-status']).toBe('0');
+      const reply = Buffer.concat(chunks);
+      expect(reply.readUInt32BE(1)).toBe(reply.byteLength - 5);
+      expect(seen).toEqual([{ path: '/v2/models/m/infer', body: expect.stringContaining('"data":[1,2]'), auth: 'Bearer k' }]);
+    } finally {
+      session.close();
+      server.forceClose();
     }
   });
 });

@@ -12,7 +12,9 @@ import { join } from 'node:path';
 import { freePort, startGatewayProcess, startWorkerProcess, type ServiceProcess } from '@switchyard/fleet/worker-process';
 import { stringify } from 'yaml';
 import { binaryInferBody, fp32Bytes } from '../src/binary-tensors.ts';
+import { modelInferFrame } from '@switchyard/grpc/client';
 import { measureGrpc } from './grpc-load.ts';
+import { hasH2load, runH2load, type H2loadOptions } from './h2load-load.ts';
 import { measureHttp } from './http-load.ts';
 import type { Measurement } from './measurement.ts';
 import { cpuSeconds } from './process-cpu.ts';
@@ -43,6 +45,8 @@ export interface TransportContext {
   pixels: Float32Array;
   /** Call after the scenario's warm-up, right before the measured run (starts the CPU reading). */
   onMeasureStart: () => void;
+  /** Requests the model worker has answered successfully so far (its statistics). */
+  workerSuccesses(): Promise<number>;
 }
 
 export interface TransportScenario {
@@ -92,11 +96,60 @@ export const GRPC_SCENARIO: TransportScenario = {
   }),
 };
 
-/** Every transport, measured in one run against one gateway process. */
+/**
+ * One transport under h2load. Successes are the fewer of h2load's 2xx
+ * answers and the requests the worker answered meanwhile: h2load cannot see
+ * a gRPC status, which travels in the trailers of an HTTP 200.
+ */
+async function measureH2load(ctx: TransportContext, options: Omit<H2loadOptions, 'connections' | 'durationS' | 'onMeasureStart'>): Promise<Measurement> {
+  let before = 0;
+  const r = await runH2load({
+    ...options, connections: ctx.connections, durationS: ctx.durationS,
+    onMeasureStart: async () => {
+      before = await ctx.workerSuccesses();
+      ctx.onMeasureStart();
+    },
+  });
+  const served = (await ctx.workerSuccesses()) - before;
+  const ok = Math.min(r.ok, served);
+  return { rowsPerSecond: (ok * ctx.rowsPerRequest) / r.elapsedS, p50Ms: r.p50Ms, p99Ms: r.p99Ms, requests: ok + r.errors + (r.ok - ok), errors: r.errors + (r.ok - ok) };
+}
+
+/** The same three requests from one C load generator (h2load): HTTP/1.1 for the REST forms, h2c for gRPC. */
+export const H2LOAD_SCENARIOS: readonly TransportScenario[] = [
+  {
+    name: 'h2load: HTTP JSON',
+    measure: (ctx) => measureH2load(ctx, {
+      url: `${ctx.gateway.url}/v2/models/${ctx.model}/infer`, protocol: 'http/1.1',
+      body: new TextEncoder().encode(JSON.stringify({ inputs: [{ name: 'image', datatype: 'FP32', shape: [ctx.rowsPerRequest, 3, 64, 64], data: Array.from(ctx.pixels) }] })),
+      headers: { authorization: `Bearer ${ctx.key}`, 'content-type': 'application/json' },
+    }),
+  },
+  {
+    name: 'h2load: HTTP binary tensors',
+    measure: (ctx) => {
+      const { body, headers } = binaryInferBody({
+        inputs: [{ name: 'image', datatype: 'FP32', shape: [ctx.rowsPerRequest, 3, 64, 64], parameters: { binary_data_size: ctx.pixels.byteLength } }],
+        parameters: { binary_data_output: true },
+      }, [fp32Bytes(ctx.pixels)]);
+      return measureH2load(ctx, { url: `${ctx.gateway.url}/v2/models/${ctx.model}/infer`, protocol: 'http/1.1', body, headers: { authorization: `Bearer ${ctx.key}`, ...headers } });
+    },
+  },
+  {
+    name: 'h2load: gRPC raw contents',
+    measure: (ctx) => measureH2load(ctx, {
+      url: `http://${ctx.grpcAddress}/inference.GRPCInferenceService/ModelInfer`, protocol: 'h2c',
+      body: modelInferFrame({ model_name: ctx.model, inputs: [{ name: 'image', datatype: 'FP32', shape: [ctx.rowsPerRequest, 3, 64, 64] }], raw_input_contents: [fp32Bytes(ctx.pixels)] }),
+      headers: { authorization: `Bearer ${ctx.key}`, 'content-type': 'application/grpc', te: 'trailers' },
+    }),
+  },
+];
+
+/** Every transport, measured in one run against one gateway process: Node clients, then h2load when installed. */
 export const TRANSPORT_SCENARIOS: readonly TransportScenario[] = [...HTTP_SCENARIOS, GRPC_SCENARIO];
 
 export async function benchTransports(
-  repository: string, durationS: number, record: (row: TransportRow) => void, scenarios: readonly TransportScenario[] = TRANSPORT_SCENARIOS,
+  repository: string, durationS: number, record: (row: TransportRow) => void, note: (line: string) => void = console.log, scenarios: readonly TransportScenario[] = TRANSPORT_SCENARIOS,
 ): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), 'switchyard-transport-bench-'));
   const worker = await startWorkerProcess({ model: MODEL, repository, env: { LOG_LEVEL: 'warn' } });
@@ -111,12 +164,18 @@ export async function benchTransports(
   for (let i = 0; i < 100 && (await fetch(`${gateway.url}/v2/health/ready`)).status !== 200; i++) await new Promise((r) => setTimeout(r, 100));
   const pixels = Float32Array.from({ length: ROWS_PER_REQUEST * 3 * 64 * 64 }, (_, i) => Math.sin(i * 0.01));
   const pid = gateway.child.pid ?? 0;
+  const workerSuccesses = async () => {
+    const stats = (await (await fetch(`${worker.url}/v2/models/${MODEL}/stats`)).json()) as { model_stats: Array<{ inference_stats: { success: { count: number } } }> };
+    return stats.model_stats.reduce((sum, s) => sum + s.inference_stats.success.count, 0);
+  };
+  const all = scenarios === TRANSPORT_SCENARIOS && (await hasH2load()) ? [...scenarios, ...H2LOAD_SCENARIOS] : scenarios;
+  if (scenarios === TRANSPORT_SCENARIOS && all === scenarios) note('transports: h2load rows skipped — h2load is not installed (apt-get install nghttp2-client)');
   try {
-    for (const scenario of scenarios) {
+    for (const scenario of all) {
       let cpuBefore = 0;
       const m = await scenario.measure({
         gateway, grpcAddress: `127.0.0.1:${grpcPort}`, key: KEY, model: MODEL, connections: CONNECTIONS, durationS, rowsPerRequest: ROWS_PER_REQUEST, pixels,
-        onMeasureStart: () => (cpuBefore = cpuSeconds(pid)),
+        onMeasureStart: () => (cpuBefore = cpuSeconds(pid)), workerSuccesses,
       });
       const cpu = cpuSeconds(pid) - cpuBefore;
       record({ scenario: scenario.name, concurrency: CONNECTIONS, ...m, gatewayCpuSecondsPer1000: (cpu / m.requests) * 1000 });
