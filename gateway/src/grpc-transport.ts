@@ -6,12 +6,14 @@
  * auth, scopes and routing). The entry and the tests start it through this
  * one function, so tests exercise the settings production runs. Tensors
  * reach the pipeline in Triton's binary form, and the body through the
- * gateway's runtime bindings (no web body stream per call).
+ * gateway's runtime bindings (no web body stream per call), and the
+ * upstream's answer is read back whole, without a body stream.
  */
 import { startGrpcServer, type GrpcServer, type GrpcServerOptions } from '@switchyard/grpc/server';
+import { bytesOf } from '@switchyard/observability/runtime-bindings';
 
 export type GatewayGrpcOptions = Pick<GrpcServerOptions, 'fetch' | 'port' | 'host' | 'logger'>;
 
 export function startGatewayGrpc(options: GatewayGrpcOptions): Promise<GrpcServer> {
-  return startGrpcServer({ ...options, tensorBody: 'binary', tritonExtensions: true, runtimeBindings: true });
+  return startGrpcServer({ ...options, tensorBody: 'binary', tritonExtensions: true, runtimeBindings: true, bodyOf: bytesOf });
 }

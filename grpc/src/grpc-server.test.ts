@@ -116,6 +116,50 @@ describe('gRPC server with runtime bindings', () => {
   });
 });
 
+describe('gRPC server with runtime bindings: the request and the answer', () => {
+  it('hands the handler a Request with url, method and headers that also works as a standard one', async () => {
+    const seen: unknown[] = [];
+    const fetch: FetchHandler = async (request) => {
+      const copy = request.clone();
+      seen.push({
+        isRequest: request instanceof Request, url: request.url, method: request.method,
+        auth: request.headers.get('authorization'), copyAuth: copy.headers.get('authorization'), body: request.body, redirect: request.redirect, text: await request.text(),
+      });
+      return Response.json({ live: true });
+    };
+    const server = await startGrpcServer({ fetch, port: 0, host: '127.0.0.1', runtimeBindings: true });
+    const client = createInferenceClient(`127.0.0.1:${server.port}`);
+    try {
+      expect(await client.serverLive({ metadata: { authorization: 'Bearer k' } })).toEqual({ live: true });
+      expect(seen).toEqual([{ isRequest: true, url: `http://127.0.0.1:${server.port}/v2/health/live`, method: 'GET', auth: 'Bearer k', copyAuth: 'Bearer k', body: null, redirect: 'follow', text: '' }]);
+    } finally {
+      client.close();
+      await server.close();
+    }
+  });
+
+  it('takes the answer\'s bytes from bodyOf when it has them, leaving the body stream unread', async () => {
+    const answers: Response[] = [];
+    const given = new Map<Response, Uint8Array>();
+    const fetch: FetchHandler = () => {
+      const res = new Response('{"name":"from-stream","version":"1","extensions":[]}', { headers: { 'content-type': 'application/json' } });
+      answers.push(res);
+      // What the service says its answer is, whole: not what the stream holds.
+      given.set(res, new TextEncoder().encode('{"name":"from-bodyOf","version":"1","extensions":[]}'));
+      return res;
+    };
+    const server = await startGrpcServer({ fetch, port: 0, host: '127.0.0.1', runtimeBindings: true, bodyOf: (res) => given.get(res) });
+    const client = createInferenceClient(`127.0.0.1:${server.port}`);
+    try {
+      expect(await client.serverMetadata()).toEqual({ name: 'from-bodyOf', version: '1', extensions: [] });
+      expect(answers[0]?.bodyUsed).toBe(false);
+    } finally {
+      client.close();
+      await server.close();
+    }
+  });
+});
+
 describe('gRPC server with runtime bindings, cancelled', () => {
   it('reports a caller whose deadline passed through clientGone()', async () => {
     let bindings: GrpcCallBindings | undefined;

@@ -72,6 +72,12 @@ export interface GrpcServerOptions {
    * an abort signal per call. Default false.
    */
   runtimeBindings?: boolean;
+  /**
+   * The whole body of an answer, when the service can give it without a
+   * body stream (e.g. `bytesOf` of the service's runtime bindings);
+   * undefined to read it from the response. Default: always read.
+   */
+  bodyOf?: (response: Response) => Uint8Array | undefined;
   /** Largest message received or sent, in bytes. Default 64 MiB. */
   maxMessageBytes?: number;
   logger?: GrpcServerLogger;
@@ -133,6 +139,60 @@ function callBindings(call: ServerUnaryCall<unknown, unknown>, headers: Record<s
   };
 }
 
+const requestUrl = Symbol('url');
+const requestMethod = Symbol('method');
+const requestHeadersKey = Symbol('headers');
+const plainHeaders = Symbol('plainHeaders');
+const fullRequest = Symbol('fullRequest');
+
+interface CallRequestFields {
+  [requestUrl]: string;
+  [requestMethod]: string;
+  [plainHeaders]: Record<string, string>;
+  [requestHeadersKey]?: Headers;
+  [fullRequest]?: Request;
+}
+
+/**
+ * The `Request` a call hands to a handler that reads its body and headers
+ * through `GrpcCallBindings`: url and method as given, headers built on
+ * first use, and anything else from a standard `Request` made on first use
+ * (without body or abort signal: the bindings carry those). Building no
+ * `Request` per call is what it is for.
+ */
+const callRequestPrototype: ThisType<CallRequestFields> & Record<string | symbol, unknown> = {
+  get url() {
+    return this[requestUrl];
+  },
+  get method() {
+    return this[requestMethod];
+  },
+  get headers() {
+    return (this[requestHeadersKey] ??= new Headers(this[plainHeaders]));
+  },
+};
+for (const key of Reflect.ownKeys(Request.prototype)) {
+  if (key === 'constructor' || key === 'url' || key === 'method' || key === 'headers') continue;
+  const descriptor = Reflect.getOwnPropertyDescriptor(Request.prototype, key);
+  if (!descriptor) continue;
+  const full = (self: CallRequestFields): Request => (self[fullRequest] ??= new Request(self[requestUrl], { method: self[requestMethod], headers: (self[requestHeadersKey] ??= new Headers(self[plainHeaders])) }));
+  if (typeof descriptor.value === 'function') {
+    Object.defineProperty(callRequestPrototype, key, { value(this: CallRequestFields, ...args: unknown[]) { return (descriptor.value as (...a: unknown[]) => unknown).apply(full(this), args); } });
+  } else if (descriptor.get) {
+    const get = descriptor.get as (this: Request) => unknown;
+    Object.defineProperty(callRequestPrototype, key, { get(this: CallRequestFields): unknown { return get.call(full(this)); } });
+  }
+}
+Object.setPrototypeOf(callRequestPrototype, Request.prototype);
+
+function callRequest(url: string, method: string, headers: Record<string, string>): Request {
+  const request = Object.create(callRequestPrototype) as CallRequestFields;
+  request[requestUrl] = url;
+  request[requestMethod] = method;
+  request[plainHeaders] = headers;
+  return request as unknown as Request;
+}
+
 interface RestAnswer {
   status: number;
   headers: Headers;
@@ -150,7 +210,7 @@ function errorMessage(answer: RestAnswer): string {
 
 /** Starts the gRPC server; resolves once it listens. */
 export async function startGrpcServer(options: GrpcServerOptions): Promise<GrpcServer> {
-  const { fetch, host, logger, tensorBody = 'json', tritonExtensions = false, runtimeBindings = false } = options;
+  const { fetch, host, logger, tensorBody = 'json', tritonExtensions = false, runtimeBindings = false, bodyOf } = options;
   const maxBytes = options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
   const authority = host.includes(':') ? `[${host}]` : host;
   let origin = `http://${authority}`;
@@ -162,18 +222,17 @@ export async function startGrpcServer(options: GrpcServerOptions): Promise<GrpcS
     if (controller) call.once('cancelled', abort);
     try {
       const headers = requestHeaders(call.metadata, rest);
-      const request = new Request(`${origin}${rest.path}`, {
-        method: rest.method,
-        headers,
-        ...(controller ? { signal: controller.signal, ...(rest.body === undefined ? {} : { body: rest.body }) } : {}),
-      });
-      const response = await (runtimeBindings ? fetch(request, callBindings(call, headers, rest.body)) : fetch(request));
-      // Read status and headers before the body: @hono/node-server's lightweight Response
-      // rebuilds itself from its constructor arguments when the body is read, dropping
-      // headers that plugins set afterwards (x-request-id, x-switchyard-variant, RateLimit).
+      const url = `${origin}${rest.path}`;
+      const response = await (controller
+        ? fetch(new Request(url, { method: rest.method, headers, signal: controller.signal, ...(rest.body === undefined ? {} : { body: rest.body }) }))
+        : fetch(callRequest(url, rest.method, headers), callBindings(call, headers, rest.body)));
       const { status } = response;
-      const answerHeaders = new Headers(response.headers);
-      const bytes = new Uint8Array(await response.arrayBuffer());
+      const whole = bodyOf?.(response);
+      // Otherwise read status and headers before the body: @hono/node-server's lightweight
+      // Response rebuilds itself from its constructor arguments when the body is read, dropping
+      // headers that plugins set afterwards (x-request-id, x-switchyard-variant, RateLimit).
+      const answerHeaders = whole ? response.headers : new Headers(response.headers);
+      const bytes = whole ?? new Uint8Array(await response.arrayBuffer());
       const headerLength = Number(answerHeaders.get(INFERENCE_HEADER_LENGTH) ?? NaN);
       const binary = Number.isSafeInteger(headerLength) && headerLength >= 0 && headerLength <= bytes.byteLength;
       let json: unknown;

@@ -1,6 +1,6 @@
 import { Hono } from 'hono';
 import { describe, expect, it } from 'vitest';
-import { headerCarrier, headerOf, type RuntimeBindings } from './runtime-bindings.ts';
+import { bytesOf, bytesResponse, headerCarrier, headerOf, type RuntimeBindings } from './runtime-bindings.ts';
 
 function app(): Hono {
   const a = new Hono();
@@ -22,5 +22,16 @@ describe('headerOf and headerCarrier', () => {
     // The standard headers say otherwise: the binding is what is read.
     const res = await app().request('/h', { headers: { 'x-user': 'from-request' } }, bindings);
     expect(await res.json()).toEqual({ user: 'from-binding', tags: 'a, b', missing: null, trace: '00-11111111111111111111111111111111-2222222222222222-01', keys: ['traceparent', 'x-tag', 'x-user'] });
+  });
+});
+
+describe('bytesResponse and bytesOf', () => {
+  it('give back the whole body of an answer made with bytesResponse, and nothing for any other', async () => {
+    const body = new TextEncoder().encode('{"ok":true}');
+    const res = bytesResponse(body, { status: 201, headers: { 'content-type': 'application/json' } });
+    expect(bytesOf(res)).toBe(body);
+    expect([res.status, res.headers.get('content-type'), await res.text()]).toEqual([201, 'application/json', '{"ok":true}']);
+    expect(bytesOf(new Response(body))).toBeUndefined();
+    expect(bytesOf(bytesResponse(null, { status: 204 }))).toBeUndefined();
   });
 });

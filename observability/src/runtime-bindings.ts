@@ -81,3 +81,22 @@ export async function collectBody(source: BodyChunks, maxBytes: number, tooLarge
   }
   return body;
 }
+
+/** Bodies of answers made by `bytesResponse`, for hosts that read answers in-process. */
+const answerBytes = new WeakMap<Response, Uint8Array>();
+
+/**
+ * A response whose body is `body`, whole. A host that hands the app's
+ * answer on without writing it to a socket (the gRPC transport) reads the
+ * bytes back with `bytesOf` instead of through the body stream.
+ */
+export function bytesResponse(body: Uint8Array<ArrayBuffer> | null, init: ResponseInit): Response {
+  const response = new Response(body, init);
+  if (body) answerBytes.set(response, body);
+  return response;
+}
+
+/** The whole body of a response made by `bytesResponse` (unread, as given); undefined for any other. */
+export function bytesOf(response: Response): Uint8Array | undefined {
+  return answerBytes.get(response);
+}

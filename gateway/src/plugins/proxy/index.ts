@@ -20,7 +20,7 @@ import { Readable } from 'node:stream';
 import { trace } from '@opentelemetry/api';
 import type { Context, MiddlewareHandler } from 'hono';
 import type { Dispatcher } from 'undici';
-import { headerOf } from '@switchyard/observability/runtime-bindings';
+import { bytesResponse, headerOf } from '@switchyard/observability/runtime-bindings';
 import { GatewayError } from '../../http/gateway-error.ts';
 import { readBody } from '../../http/read-body.ts';
 import { subjectKey, type Principal } from '../../principal.ts';
@@ -94,8 +94,9 @@ export function proxy(options: ProxyOptions): MiddlewareHandler {
         if (TIMEOUT_CODES.has(code)) throw new GatewayError(504, `model '${model}' (variant '${variant}') stopped sending its answer`);
         throw new GatewayError(502, `model '${model}' (variant '${variant}') broke off its answer (${code || (error as Error).message})`);
       }
-      // A Uint8Array body lets the Node adapter write the response without building a web Response.
-      return new Response(body, { status: res.statusCode, headers });
+      // A Uint8Array body lets the Node adapter write the response without building a web Response,
+      // and the gRPC transport read it without a body stream.
+      return bytesResponse(body, { status: res.statusCode, headers });
     }
     return new Response(Readable.toWeb(res.body) as ReadableStream, { status: res.statusCode, headers });
   }
