@@ -61,12 +61,15 @@ export const edgeServiceName = (worker: string): string => `switchyard-edge-${wo
  * Environment variables that turn on Deno's built-in OpenTelemetry: a server
  * span per request and `traceparent` on every `fetch`. Its exporter runs in
  * Deno's runtime, outside the module's permissions: the module gets no
- * network access to the collector.
+ * network access to the collector. The host never decides sampling itself:
+ * it records a request exactly when the gateway sampled it (the gateway's
+ * `traceparent` flags), and nothing without one.
  */
 export function edgeHostTelemetryEnv(service: string, otlp: EdgeTelemetry): Record<string, string> {
   return {
     OTEL_DENO: 'true',
     OTEL_SERVICE_NAME: service,
+    OTEL_TRACES_SAMPLER: 'parentbased_always_off',
     OTEL_EXPORTER_OTLP_ENDPOINT: otlp.endpoint,
     ...(otlp.protocol ? { OTEL_EXPORTER_OTLP_PROTOCOL: otlp.protocol } : {}),
     ...(otlp.scheduleDelayMs ? { OTEL_BSP_SCHEDULE_DELAY: otlp.scheduleDelayMs } : {}),

@@ -56,6 +56,43 @@ describe('one trace across gateway → edge worker → model worker', () => {
   });
 });
 
+describe('edge worker tracing follows the gateway\'s sampling decision', () => {
+  let receiver: OtlpReceiver;
+  let fleet: Fleet;
+  let gateway: Gateway;
+
+  beforeAll(async () => {
+    receiver = await startOtlpReceiver();
+    const otel = { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json', OTEL_BSP_SCHEDULE_DELAY: '100' };
+    fleet = await startFleet({ v1Replicas: 1, workerEnv: { ...otel, SWITCHYARD_VARIANT: 'v1', SWITCHYARD_POOL: 'cpu' } });
+    const module = join(fleet.dir, 'pass-through.ts');
+    await writeFile(module, 'export default { fetch: (request, env) => env.MODEL.fetch(request) };');
+    await fleet.writeConfig({ edge: { workers: { 'pass-through': { module } }, v1: 'pass-through' } });
+    // This gateway samples nothing, whatever the caller's flags say; the workers keep the default (parent-based).
+    gateway = await fleet.startGateway({ ...otel, OTEL_TRACES_SAMPLER: 'traceidratio', OTEL_TRACES_SAMPLER_ARG: '0' });
+  }, 120_000);
+  afterAll(async () => {
+    await fleet?.close();
+    await receiver?.close();
+  });
+
+  it('records no span in the edge worker or the model worker for a request the gateway did not sample', async () => {
+    const flags = [undefined, undefined, '00', '01'];
+    for (const [i, flag] of flags.entries()) {
+      const headers = { 'x-switchyard-variant': 'v1', ...(flag ? { traceparent: `00-${String(i + 1).repeat(32)}-${'cd'.repeat(8)}-${flag}` } : {}) };
+      const res = await inferRequest(gateway.url, headers);
+      expect(res.status).toBe(200);
+      expect(res.headers.get('x-switchyard-edge-worker')).toBe('pass-through');
+    }
+    // Sent last, straight to the worker and sampled: once its spans have arrived, any from the requests before have too.
+    const marker = '5a'.repeat(16);
+    const direct = await inferRequest(fleet.workers.v1[0]?.url as string, { traceparent: `00-${marker}-${'cd'.repeat(8)}-01` });
+    expect(direct.status).toBe(200);
+    await eventually(() => receiver.spans.filter((s) => s.traceId === marker), (s) => s.some((x) => x.service === 'switchyard-model-worker' && x.kind === SERVER));
+    expect([...new Set(receiver.spans.map((s) => s.traceId))]).toEqual([marker]);
+  });
+});
+
 describe('edge worker processes and their gateway', () => {
   let fleet: Fleet;
   afterAll(async () => {

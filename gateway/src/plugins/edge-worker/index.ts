@@ -12,7 +12,7 @@
  * answers 504 (timeout) or 502, `bypass` sends the original request on to
  * the model as if no edge worker were configured.
  */
-import { context, propagation, SpanKind, trace, type TextMapGetter } from '@opentelemetry/api';
+import { context, isSpanContextValid, propagation, SpanKind, trace, type TextMapGetter } from '@opentelemetry/api';
 import type { RuntimeBindings } from '@switchyard/observability/runtime-bindings';
 import type { Context, MiddlewareHandler, Next } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
@@ -68,8 +68,10 @@ function moduleHeaders(incoming: Headers, requestId: string, ctx: EdgeContext, c
   incoming.forEach((value, name) => {
     if (!WITHHELD.has(name)) headers[name] = value;
   });
-  // With tracing on, the edge worker's span continues this request's span, not the caller's.
-  if (trace.getActiveSpan()?.isRecording()) {
+  // With tracing on, the edge worker's span continues this request's span, not the caller's, and
+  // follows this gateway's sampling decision (an unsampled request's span context says so too).
+  const active = trace.getActiveSpan();
+  if (active && isSpanContextValid(active.spanContext())) {
     delete headers.traceparent;
     delete headers.tracestate;
     propagation.inject(context.active(), headers);

@@ -1,5 +1,5 @@
 /** Which request headers go upstream, and which response headers come back. */
-import { trace } from '@opentelemetry/api';
+import { isSpanContextValid, trace } from '@opentelemetry/api';
 import type { IncomingHttpHeaders } from 'node:http';
 
 /**
@@ -19,12 +19,16 @@ const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'up
  * Upstream headers: content negotiation, request id, trace context and the
  * variant the gateway chose (`x-switchyard-variant`; the caller's own
  * override header is never passed through as it came). Never credentials. With tracing on, the undici instrumentation writes
- * `traceparent` for its client span (a second copy would break the trace);
- * with tracing off, the caller's trace context is passed through as it came.
+ * `traceparent` for its client span, sampled or not (a second copy would
+ * break the trace, and an unsampled request's workers would start traces
+ * of their own); with tracing off, the caller's trace context is passed
+ * through as it came.
  */
 export function upstreamRequestHeaders(incoming: (name: string) => string | null | undefined, requestId: string, variant: string): Record<string, string> {
   const headers: Record<string, string> = {};
-  const tracing = trace.getActiveSpan()?.isRecording() ?? false;
+  // Sampled or not: the instrumentation writes the request's trace context either way (flags say which).
+  const active = trace.getActiveSpan();
+  const tracing = active !== undefined && isSpanContextValid(active.spanContext());
   for (const name of REQUEST_HEADERS) {
     if (tracing && (name === 'traceparent' || name === 'tracestate')) continue;
     const value = incoming(name);
