@@ -120,7 +120,8 @@ describe('the local fleet', () => {
     expect(pids).toHaveLength(2);
     run.child.kill('SIGKILL');
     await allGone(pids);
-  });
+    // Room for start-up and allGone's own 60 s on a loaded machine: a drain is bounded by the services' drain timeout.
+  }, 150_000);
 
   it('stops the fleet when nobody reads its output any more', async () => {
     const dir = await tempDir();
