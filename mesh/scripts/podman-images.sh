@@ -11,8 +11,9 @@
 # 200 with the routed variant's version, and SIGTERM must drain the gateway
 # (exit 0).
 # The edge-worker image runs each rendered sidecar of the gateway pod the same
-# way (its rendered command line, environment and module items, on the host's
-# loopback as in a pod): its exec probe must pass inside the container, and
+# way (its rendered command line, environment, module items and memory and
+# CPU limits, which podman must report back as set; on the host's loopback
+# as in a pod): its exec probe must pass inside the container, and
 # POST /predict through the gateway container must be answered 200 by the
 # seed-predict sidecar calling the model worker back through the gateway.
 #
@@ -147,6 +148,15 @@ SIDECARS=$(node --import tsx -e "
     writeFileSync(dir + '/command', [...c.command, ...c.args].join('\\n') + '\\n');
     writeFileSync(dir + '/env', c.env.map((e) => e.name + '=' + e.value).join('\\n') + '\\n');
     writeFileSync(dir + '/probe', c.livenessProbe.exec.command.join('\\n') + '\\n');
+    // The container's limits as podman flags, and what podman must report back (bytes, nano-CPUs).
+    const units = { Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30 };
+    const memory = /^(\\d+)(Ki|Mi|Gi)$/.exec(c.resources.limits.memory);
+    const cpu = String(c.resources.limits.cpu);
+    const cpus = cpu.endsWith('m') ? Number(cpu.slice(0, -1)) / 1000 : Number(cpu);
+    if (!memory || !(cpus > 0)) throw new Error(c.name + ': unreadable limits ' + JSON.stringify(c.resources.limits));
+    const bytes = Number(memory[1]) * units[memory[2]];
+    writeFileSync(dir + '/limits', '--memory=' + bytes + 'b\\n--cpus=' + cpus + '\\n');
+    writeFileSync(dir + '/expect', bytes + ' ' + Math.round(cpus * 1e9) + '\\n');
     console.log(c.name);
   }
 ")
@@ -154,11 +164,14 @@ chmod -R a+rX "$WORK"
 for sidecar in $SIDECARS; do
   dir="$WORK/sidecars/$sidecar"
   mapfile -t COMMAND <"$dir/command"
+  mapfile -t LIMITS <"$dir/limits"
   name="sy-ci-$RUN_ID-$sidecar"
-  podman run -d --name "$name" "${SECURITY[@]}" --env-file "$dir/env" -v "$dir/module:$(cat "$dir/mount"):ro" \
+  podman run -d --name "$name" "${SECURITY[@]}" "${LIMITS[@]}" --env-file "$dir/env" -v "$dir/module:$(cat "$dir/mount"):ro" \
     --entrypoint "${COMMAND[0]}" localhost/switchyard/edge-worker:ci "${COMMAND[@]:1}" >/dev/null
   CONTAINERS+=("$name")
-  echo "   sidecar $sidecar: ${COMMAND[*]:0:7} …"
+  LIMITED=$(podman inspect --format '{{.HostConfig.Memory}} {{.HostConfig.NanoCpus}}' "$name")
+  [ "$LIMITED" = "$(cat "$dir/expect")" ] || { echo "podman-images: sidecar $sidecar runs with memory/CPU '$LIMITED', rendered '$(cat "$dir/expect")'" >&2; exit 1; }
+  echo "   sidecar $sidecar: ${COMMAND[*]:0:7} … (limits: ${LIMITS[*]})"
 done
 
 free_port() { node -e "const s=require('net').createServer().listen(0,'127.0.0.1',()=>{console.log(s.address().port);s.close()})"; }

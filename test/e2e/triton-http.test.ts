@@ -102,13 +102,30 @@ describe('Triton HTTP extensions across processes', () => {
         expect(answer.outputs.map((o) => o.data)).toEqual(outputs.map((o) => fp32Values(o.raw ?? Buffer.alloc(0))));
       });
 
-      it('takes a gzip-coded binary body and gives a gzip answer to a client that accepts it', async () => {
+      it('takes a gzip-coded binary body, and gives a gzip answer from 1 KiB up to a client that accepts it', async () => {
         const { body, headers: framing } = binaryInferBody(imageHeader(false), [fp32Bytes(pixels)]);
-        const res = await post(`${base()}/v2/models/image-stats/infer`, gzipSync(body), { ...headers(), ...framing, 'content-encoding': 'gzip', 'accept-encoding': 'gzip' });
+        const small = await post(`${base()}/v2/models/image-stats/infer`, gzipSync(body), { ...headers(), ...framing, 'content-encoding': 'gzip', 'accept-encoding': 'gzip' });
+        expect(small.status).toBe(200);
+        // Two rows of statistics: under 1 KiB, sent as they are.
+        expect(small.headers['content-encoding']).toBeUndefined();
+        const answer = JSON.parse(small.body.toString()) as InferJson;
+        expectImageStats(answer.outputs.map((o) => ({ name: o.name, values: o.data as number[] })));
+
+        // The same two rows eight times over: 16 rows of statistics, past 1 KiB.
+        const rows = ROWS * 8;
+        const tiled = new Float32Array(rows * 3 * 64 * 64);
+        for (let k = 0; k < 8; k++) tiled.set(pixels, k * pixels.length);
+        const big = binaryInferBody({ inputs: [{ name: 'image', datatype: 'FP32', shape: [rows, 3, 64, 64], parameters: { binary_data_size: tiled.length * 4 } }] }, [fp32Bytes(tiled)]);
+        const res = await post(`${base()}/v2/models/image-stats/infer`, gzipSync(big.body), { ...headers(), ...big.headers, 'content-encoding': 'gzip', 'accept-encoding': 'gzip' });
         expect(res.status).toBe(200);
         expect(res.headers['content-encoding']).toBe('gzip');
-        const answer = JSON.parse(gunzipSync(res.body).toString()) as InferJson;
-        expectImageStats(answer.outputs.map((o) => ({ name: o.name, values: o.data as number[] })));
+        const zipped = JSON.parse(gunzipSync(res.body).toString()) as InferJson;
+        for (const output of zipped.outputs) {
+          expect(output.shape).toEqual([rows, 3]);
+          const first = answer.outputs.find((o) => o.name === output.name)?.data as number[];
+          expect((output.data as number[]).slice(0, ROWS * 3)).toEqual(first);
+          expect((output.data as number[]).slice(-ROWS * 3)).toEqual(first);
+        }
       });
 
       it('refuses a header length past the body with 400 and a sizes mismatch with 400, as JSON errors', async () => {
