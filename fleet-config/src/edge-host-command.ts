@@ -39,6 +39,9 @@ export function edgeHostArgs({ listen, binding, spec, entry, settings }: EdgeHos
   return [
     'run', '--quiet', '--no-prompt', '--no-config', '--no-lock',
     `--allow-net=${allowNet}`,
+    // Deno imports from a few public hosts by default (jsr.io, deno.land, esm.sh, …): each import is a
+    // request out of the sandbox. Naming the host's own listen address instead leaves no import host.
+    `--allow-import=${listen}`,
     `--v8-flags=--max-old-space-size=${spec.memory_mb}`,
     entry,
     ...(settings ? [JSON.stringify(settings)] : []),

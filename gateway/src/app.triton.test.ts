@@ -148,6 +148,16 @@ describe('gateway: Triton HTTP extensions', () => {
     });
   });
 
+  describe('statistics of every model', () => {
+    it('refuses GET /v2/models/stats with a 400 that says to ask per model (after authentication), instead of routing to a model named "stats"', async () => {
+      const res = await gw.app.request('/v2/models/stats', { headers: auth });
+      expect(res.status).toBe(400);
+      expect(await res.json()).toEqual({ error: 'statistics of every model are not served through the gateway: ask for one model, GET /v2/models/{model}/stats (gRPC: ModelStatistics with a name)' });
+      expect((await gw.app.request('/v2/models/stats')).status).toBe(401);
+      expect((await gw.app.request('/v2/models/seed-classifier/stats', { headers: auth })).status).toBe(200);
+    });
+  });
+
   describe('repository index', () => {
     it('lists the versions the fleet serves, only for models the caller may call, and refuses load/unload', async () => {
       const res = await gw.app.request('/v2/repository/index', { method: 'POST', headers: auth });
@@ -160,6 +170,9 @@ describe('gateway: Triton HTTP extensions', () => {
       expect(await scoped.json()).toEqual([]);
       expect((await gw.app.request('/v2/repository/index', { method: 'POST' })).status).toBe(401);
       expect((await gw.app.request('/v2/repository/index', { method: 'POST', headers: auth, body: '{"ready":1}' })).status).toBe(400);
+      // A repository name (Triton's `/v2/repository/{name}/index`, gRPC's repository_name): the same one repository.
+      expect(await (await gw.app.request('/v2/repository/models/index', { method: 'POST', headers: auth })).json()).toEqual(await (await gw.app.request('/v2/repository/index', { method: 'POST', headers: auth })).json());
+      expect((await gw.app.request('/v2/repository/any-name/index', { method: 'POST' })).status).toBe(401);
       const load = await gw.app.request('/v2/repository/models/seed-classifier/load', { method: 'POST', headers: auth });
       expect(load.status).toBe(400);
       expect(((await load.json()) as { error: string }).error).toMatch(/^model control is not supported/);

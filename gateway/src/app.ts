@@ -172,19 +172,36 @@ export function createGatewayApp(config: FleetConfig, runtime: GatewayRuntime): 
     app.post(path, accounting(true), addressRoute, limitBody, authenticate, limit, routeRequest, ...edgeStep(worker), mirror, forward);
   }
   const metadata = [accounting(false), address, authenticate, routeRequest, forward] as const;
+  // `GET /v2/models/stats` (Triton's statistics of every model; gRPC's ModelStatistics without a name) shares
+  // its shape with model metadata: it is refused by name rather than routed to a model called "stats".
+  const refuseEveryModelStats: MiddlewareHandler = async function refuseEveryModelStats(c, next) {
+    if (c.req.path === '/v2/models/stats' && !config.models.stats) {
+      throw new GatewayError(400, 'statistics of every model are not served through the gateway: ask for one model, GET /v2/models/{model}/stats (gRPC: ModelStatistics with a name)');
+    }
+    await next();
+  };
   app.post('/v2/models/:model/infer', ...inference);
   app.post('/v2/models/:model/versions/:version/infer', ...inference);
   app.post('/v1/models/:target{.+:predict}', ...inference);
-  app.get('/v2/models/:model', accounting(false), address, authenticate, routeRequest, modelMetadata(), forward);
+  app.get('/v2/models/:model', accounting(false), address, authenticate, refuseEveryModelStats, routeRequest, modelMetadata(), forward);
   app.get('/v2/models/:model/versions/:version', ...metadata);
   // Readiness, Triton's model configuration and statistics: answered by the routed (or pinned) variant's worker.
   for (const call of ['ready', 'config', 'stats']) {
     app.get(`/v2/models/:model/${call}`, ...metadata);
     app.get(`/v2/models/:model/versions/:version/${call}`, ...metadata);
   }
-  app.post('/v2/repository/index', accounting(false), limitBody, authenticate, repositoryIndex({ topology: () => topology }));
-  app.post('/v2/repository/models/:model/:action{load|unload}', accounting(false), authenticate, (c) => {
-    throw new GatewayError(400, `model control is not supported: Switchyard's repository is read-only (${c.req.param('action')} of '${c.req.param('model')}' refused); models and versions come from switchyard.yaml`);
+  // The repository extension's paths, on one route: a named repository's index beside the model control
+  // paths would force Hono's slower TrieRouter. One repository: a repository name (gRPC's repository_name)
+  // changes nothing.
+  const index = repositoryIndex({ topology: () => topology });
+  app.post('/v2/repository/:path{.+}', accounting(false), limitBody, authenticate, async function repositoryExtension(c, next) {
+    const parts = (c.req.param('path') ?? '').split('/');
+    if (parts.at(-1) === 'index' && parts.length <= 2) return index(c, next);
+    const [scope, model, action] = parts;
+    if (parts.length === 3 && scope === 'models' && (action === 'load' || action === 'unload')) {
+      throw new GatewayError(400, `model control is not supported: Switchyard's repository is read-only (${action} of '${model}' refused); models and versions come from switchyard.yaml`);
+    }
+    throw new GatewayError(404, `no route for ${c.req.method} ${c.req.path}`);
   });
 
   return { app, topology };

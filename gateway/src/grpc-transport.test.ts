@@ -192,6 +192,11 @@ describe('gateway gRPC transport', () => {
       const httpIndex = await (await g.gw.app.request('/v2/repository/index', { method: 'POST', headers: { ...auth(), 'content-type': 'application/json' }, body: '{}' })).json();
       expect(index.models).toEqual(httpIndex);
       expect(index.models.map((m) => m.name)).toContain('seed-classifier');
+      // Triton's client may name the repository; there is one.
+      expect((await g.client.repositoryIndex({ repository_name: 'models' }, { metadata: auth() })).models).toEqual(index.models);
+      // Statistics of every model (no name) are refused with the HTTP message, not looked up as a model called "stats".
+      const all = await g.client.modelStatistics({ name: '' }, { metadata: auth() }).catch((error: ServiceError) => error);
+      expect([(all as ServiceError).code, (all as ServiceError).details]).toEqual([GrpcStatus.INVALID_ARGUMENT, 'statistics of every model are not served through the gateway: ask for one model, GET /v2/models/{model}/stats (gRPC: ModelStatistics with a name)']);
     });
 
     it('applies auth and scopes, and answers an unknown model with NOT_FOUND; messages as HTTP', async () => {

@@ -10,6 +10,7 @@ import { inferenceService } from './service-definition.ts';
 export type { InferTensorContents, ModelInferRequest, ModelInferResponse, ModelMetadataResponse, ServerMetadataResponse } from './messages.ts';
 export { rawToValues, valuesToRaw } from './tensor-codec.ts';
 export { retryDelayOf } from './grpc-status.ts';
+export { inferenceService } from './service-definition.ts';
 export { status as GrpcStatus, Metadata, type ServiceError } from '@grpc/grpc-js';
 
 export interface StatisticDuration {

@@ -420,6 +420,13 @@ describe('worker: Triton HTTP extensions', () => {
       expect(await (await postJson(worker.app, '/v2/repository/index', { ready: true })).json()).toEqual(expected);
     });
 
+    it('answers for a named repository as for the unnamed one (there is one)', async () => {
+      const unnamed = await (await worker.app.request('/v2/repository/index', { method: 'POST' })).json();
+      const named = await worker.app.request('/v2/repository/models/index', { method: 'POST' });
+      expect(named.status).toBe(200);
+      expect(await named.json()).toEqual(unnamed);
+    });
+
     it('refuses a malformed body with 400 and model load/unload with 400: the repository is read-only', async () => {
       expect((await postJson(worker.app, '/v2/repository/index', { ready: 'yes' })).status).toBe(400);
       expect((await postJson(worker.app, '/v2/repository/index', '{"ready":')).status).toBe(400);

@@ -210,8 +210,8 @@ export function createWorkerApp(options: WorkerAppOptions): Hono {
   app.get('/v2/models/:model/config', modelConfig);
   app.get('/v2/models/:model/versions/:version/config', modelConfig);
 
-  /** Triton's repository index (read-only: this worker serves one model, loaded at start). */
-  app.post('/v2/repository/index', limitBody, async (c) => {
+  /** Triton's repository index (read-only: this worker serves one model, loaded at start); a repository name changes nothing, there is one. */
+  const repositoryIndex = async (c: Context) => {
     const bytes = await readRequestBody(c, maxBodyBytes);
     const body = bytes.byteLength === 0 ? {} : splitInferBody(bytes, undefined).json;
     if (!isRecord(body)) throw badRequest('repository index body must be a JSON object, e.g. {"ready": true}');
@@ -222,9 +222,17 @@ export function createWorkerApp(options: WorkerAppOptions): Hono {
       ? [...model.versions.keys()].map((version) => ({ name: host.modelName, version: String(version), state, reason: '' }))
       : [{ name: host.modelName, version: '', state, reason: 'loading' }];
     return c.json(body.ready === true ? entries.filter((e) => e.state === 'READY') : entries);
-  });
-  app.post('/v2/repository/models/:model/:action{load|unload}', (c) => {
-    throw badRequest(`model control is not supported: this worker's repository is read-only (${c.req.param('action')} of '${c.req.param('model')}' refused); models are loaded at start`);
+  };
+  // One route for the repository extension's paths: a named repository's index beside the model
+  // control paths would force Hono's slower TrieRouter.
+  app.post('/v2/repository/:path{.+}', limitBody, (c) => {
+    const parts = (c.req.param('path') ?? '').split('/');
+    if (parts.at(-1) === 'index' && parts.length <= 2) return repositoryIndex(c);
+    const [scope, model, action] = parts;
+    if (parts.length === 3 && scope === 'models' && (action === 'load' || action === 'unload')) {
+      throw badRequest(`model control is not supported: this worker's repository is read-only (${action} of '${model}' refused); models are loaded at start`);
+    }
+    throw new ServiceError(404, `no route for ${c.req.method} ${c.req.path}`);
   });
 
   // `/v2/models/stats` is served here rather than as a static route beside `/v2/models/:model`:

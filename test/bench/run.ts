@@ -39,7 +39,7 @@ type Row = AnyRow & { section: string };
 const rows: Row[] = [];
 const record = (section: string) => (row: AnyRow): void => {
   rows.push({ section, ...row });
-  const cpu = 'gatewayCpuSecondsPer1000' in row && row.gatewayCpuSecondsPer1000 !== undefined ? `, gateway CPU ${row.gatewayCpuSecondsPer1000.toFixed(3)} s/1000 req` : '';
+  const cpu = 'gatewayCpuSecondsPer1000' in row && row.gatewayCpuSecondsPer1000 !== undefined ? `, ${row.scenario.startsWith('floor') ? 'server' : 'gateway'} CPU ${row.gatewayCpuSecondsPer1000.toFixed(3)} s/1000 req` : '';
   const proxyCpu = 'workerCpuMicrosPerRequest' in row ? `, proxy CPU ${row.proxyCpuMicrosPerRequest?.toFixed(1) ?? '—'} µs/req, worker CPU ${row.workerCpuMicrosPerRequest.toFixed(1)} µs/req` : '';
   const op = 'microsPerOp' in row && row.microsPerOp !== undefined ? `, ${row.microsPerOp.toFixed(3)} µs per evaluation` : '';
   console.log(`  ${row.scenario} @${row.concurrency}: ${row.rowsPerSecond.toFixed(0)} per s, p50 ${row.p50Ms.toFixed(3)} ms, p99 ${row.p99Ms.toFixed(3)} ms, errors ${row.errors}${cpu}${proxyCpu}${op}`);
@@ -125,6 +125,13 @@ if (sections.includes('transports')) {
   ratios.grpcVsHttpBinaryRowsPerSecond = rate(`${tool}gRPC raw contents`) / rate(`${tool}HTTP binary tensors`);
   ratios.httpBinaryVsJsonNodeClients = rate('HTTP binary tensors') / rate('HTTP JSON');
   ratios.grpcVsHttpBinaryNodeClients = rate('gRPC raw contents') / rate('HTTP binary tensors');
+  const floorCpu = (scenario: string) => {
+    const row = find('transports', scenario, 32);
+    return (row && 'gatewayCpuSecondsPer1000' in row ? (row.gatewayCpuSecondsPer1000 ?? NaN) : NaN) * 1000;
+  };
+  ratios.floorHttp1CpuMicrosPerCall = floorCpu('floor: node:http (HTTP/1.1)');
+  ratios.floorHttp2CpuMicrosPerCall = floorCpu('floor: node:http2 (h2c)');
+  ratios.floorGrpcJsCpuMicrosPerCall = floorCpu('floor: grpc-js Server (h2c)');
 }
 if (sections.includes('grpc')) {
   const grpc = rows.find((r) => r.section === 'grpc' && r.scenario.startsWith('gateway gRPC'))?.rowsPerSecond ?? NaN;
@@ -166,7 +173,7 @@ if (proxyRows.length) {
   }
 }
 
-console.log('\n| section | scenario | concurrency | rows/s (or ops/s) | p50 ms | p99 ms | errors | gateway CPU s / 1000 req | µs / evaluation |');
+console.log('\n| section | scenario | concurrency | rows/s (or ops/s) | p50 ms | p99 ms | errors | gateway (floor rows: server) CPU s / 1000 req | µs / evaluation |');
 console.log('|---|---|---:|---:|---:|---:|---:|---:|---:|');
 for (const r of rows) {
   const cpu = 'gatewayCpuSecondsPer1000' in r && r.gatewayCpuSecondsPer1000 !== undefined ? r.gatewayCpuSecondsPer1000.toFixed(3) : '';
@@ -202,6 +209,9 @@ const targets: Record<string, string> = {
   grpcVsHttpBinaryRowsPerSecond: '× (image-stats via gateway @32, h2load when installed, target ≥ 0.8×)',
   httpBinaryVsJsonNodeClients: '× (autocannon for both)',
   grpcVsHttpBinaryNodeClients: '× (32 grpc-js clients vs autocannon, all in the bench process)',
+  floorHttp1CpuMicrosPerCall: ' µs (node:http server answering at once, same binary body, h2load)',
+  floorHttp2CpuMicrosPerCall: ' µs (node:http2 server answering at once, same gRPC call, h2load)',
+  floorGrpcJsCpuMicrosPerCall: ' µs (grpc-js Server answering at once, same gRPC call, h2load)',
   grpcVsHttpJsonThroughGateway: '× (gRPC rows/s ÷ HTTP JSON rows/s; the target compares gRPC with HTTP binary: see grpcVsHttpBinaryRowsPerSecond)',
   edgeAddedP50MsProbe: ' ms (target ≤ 0.5 ms; sequential probe, µs resolution)',
   edgeAddedP99MsProbe: ' ms',

@@ -4,11 +4,17 @@
  * HTTP binary tensors (Triton's extension) and gRPC (raw_input_contents,
  * on the same process's gRPC port), with the gateway's CPU per request.
  * Each scenario gets the same gateway, key, request and CPU accounting.
+ * With h2load installed, the three again from that one C load generator,
+ * and each transport's floor: a Node server that answers at once.
  */
+import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { pathToFileURL } from 'node:url';
 import { freePort, startGatewayProcess, startWorkerProcess, type ServiceProcess } from '@switchyard/fleet/worker-process';
 import { stringify } from 'yaml';
 import { binaryInferBody, fp32Bytes } from '../src/binary-tensors.ts';
@@ -180,9 +186,48 @@ export async function benchTransports(
       const cpu = cpuSeconds(pid) - cpuBefore;
       record({ scenario: scenario.name, concurrency: CONNECTIONS, ...m, gatewayCpuSecondsPer1000: (cpu / m.requests) * 1000 });
     }
+    if (all !== scenarios) await benchFloors(pixels, durationS, record);
   } finally {
     await gateway.stop();
     await worker.stop();
     await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/** What each transport costs a Node server that answers at once (`transport-floors.ts`), under the same h2load load and bodies. */
+async function benchFloors(pixels: Float32Array, durationS: number, record: (row: TransportRow) => void): Promise<void> {
+  const ports = [await freePort(), await freePort(), await freePort()];
+  const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
+  const child = spawn(process.execPath, ['--import', tsx, join(import.meta.dirname, 'transport-floors.ts'), ...ports.map(String)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  try {
+    await new Promise<void>((resolve, reject) => {
+      createInterface({ input: child.stdout }).on('line', (line) => line === 'listening' && resolve());
+      child.once('exit', (code) => reject(new Error(`transport-floors.ts exited (${code}) before listening`)));
+    });
+    const binary = binaryInferBody({
+      inputs: [{ name: 'image', datatype: 'FP32', shape: [ROWS_PER_REQUEST, 3, 64, 64], parameters: { binary_data_size: pixels.byteLength } }],
+      parameters: { binary_data_output: true },
+    }, [fp32Bytes(pixels)]);
+    const frame = modelInferFrame({ model_name: MODEL, inputs: [{ name: 'image', datatype: 'FP32', shape: [ROWS_PER_REQUEST, 3, 64, 64] }], raw_input_contents: [fp32Bytes(pixels)] });
+    const grpcHeaders = { 'content-type': 'application/grpc', te: 'trailers' };
+    const floors: Array<[string, Omit<H2loadOptions, 'connections' | 'durationS'>]> = [
+      ['floor: node:http (HTTP/1.1)', { url: `http://127.0.0.1:${ports[0]}/v2/models/${MODEL}/infer`, protocol: 'http/1.1', body: binary.body, headers: binary.headers }],
+      ['floor: node:http2 (h2c)', { url: `http://127.0.0.1:${ports[1]}/inference.GRPCInferenceService/ModelInfer`, protocol: 'h2c', body: frame, headers: grpcHeaders }],
+      ['floor: grpc-js Server (h2c)', { url: `http://127.0.0.1:${ports[2]}/inference.GRPCInferenceService/ModelInfer`, protocol: 'h2c', body: frame, headers: grpcHeaders }],
+    ];
+    const pid = child.pid ?? 0;
+    for (const [scenario, options] of floors) {
+      let before = 0;
+      const r = await runH2load({ ...options, connections: CONNECTIONS, durationS, onMeasureStart: () => void (before = cpuSeconds(pid)) });
+      const cpu = cpuSeconds(pid) - before;
+      record({
+        scenario, concurrency: CONNECTIONS, rowsPerSecond: (r.ok * ROWS_PER_REQUEST) / r.elapsedS, p50Ms: r.p50Ms, p99Ms: r.p99Ms,
+        requests: r.ok + r.errors, errors: r.errors, gatewayCpuSecondsPer1000: (cpu / Math.max(1, r.ok)) * 1000,
+      });
+    }
+  } finally {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+    await exited;
   }
 }

@@ -21,7 +21,7 @@ const MODULES: Record<string, string> = {
     },
   };`,
   'sandbox.ts': `async function attempt(f) {
-    try { await f(); return 'allowed'; } catch (e) { return e?.name ?? String(e); }
+    try { await f(); return 'allowed'; } catch (e) { return e?.name === 'TypeError' && /^Requires import access/.test(e.message) ? 'TypeError: Requires import access' : (e?.name ?? String(e)); }
   }
   export default {
     async fetch(request) {
@@ -35,6 +35,10 @@ const MODULES: Record<string, string> = {
         subprocess: await attempt(() => new Deno.Command('true').output()),
         ffi: await attempt(() => Deno.dlopen('libc.so.6', {})),
         listen: await attempt(() => Deno.listen({ hostname: '127.0.0.1', port: 0 }).close()),
+        redis: await attempt(() => Deno.connect({ hostname: '127.0.0.1', port: 6379 })),
+        // Hosts Deno would import from by default: a way out (a request per import) unless refused.
+        remoteImport: await attempt(() => import(\`https://esm.sh/left-pad\`)),
+        computedImport: await attempt(() => import('https://jsr.io/' + String(port))),
       });
     },
   };`,
@@ -169,10 +173,13 @@ describe('edge workers', () => {
     expect(gw.logs.lines.find((l) => l.line === line)).toMatchObject({ msg: 'edge worker output', edge_worker: 'echo', stream: 'stdout' });
   });
 
-  it('refuses the module env, files, writes, other ports, subprocesses, FFI and listening elsewhere', async () => {
+  it('refuses the module env, files, writes, other ports and Redis, subprocesses, FFI, listening elsewhere and remote imports', async () => {
     const res = await via('sandbox', JSON.stringify({ port: bystanderPort }));
     expect(res.status).toBe(200);
-    expect(await res.json()).toEqual({ env: 'NotCapable', read: 'NotCapable', nodeFs: 'NotCapable', write: 'NotCapable', otherPort: 'NotCapable', subprocess: 'NotCapable', ffi: 'NotCapable', listen: 'NotCapable' });
+    expect(await res.json()).toEqual({
+      env: 'NotCapable', read: 'NotCapable', nodeFs: 'NotCapable', write: 'NotCapable', otherPort: 'NotCapable', subprocess: 'NotCapable', ffi: 'NotCapable', listen: 'NotCapable',
+      redis: 'NotCapable', remoteImport: 'TypeError: Requires import access', computedImport: 'TypeError: Requires import access',
+    });
   });
 
   it('kills a busy loop at its timeout with a 504, and the next request is served by a fresh process', async () => {
