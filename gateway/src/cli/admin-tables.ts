@@ -82,3 +82,35 @@ export function statsTable(stats: StatsView): string {
     'p99 ms': show(s.p99_ms, 2),
   }))));
 }
+
+/** One entry of `GET /admin/edge-workers`. */
+export interface EdgeWorkerView {
+  name: string;
+  module: string;
+  failure: string;
+  timeout_ms: number;
+  memory_mb: number;
+  allow_net: string[];
+  endpoint: string | null;
+  isolation: string;
+  pid: number | null;
+  restarts: number;
+  inflight: number;
+  breaker: string;
+}
+
+export function edgeWorkersTable(workers: readonly EdgeWorkerView[]): string {
+  if (workers.length === 0) return 'no edge workers configured';
+  return table(workers.map((w) => ({
+    name: w.name,
+    module: w.module,
+    isolation: w.endpoint ? `endpoint ${w.endpoint}` : w.isolation,
+    failure: w.failure,
+    'timeout ms': w.timeout_ms,
+    'memory MB': w.memory_mb,
+    pid: w.pid ?? EMPTY,
+    restarts: w.restarts,
+    'in flight': w.inflight,
+    breaker: w.breaker,
+  })));
+}

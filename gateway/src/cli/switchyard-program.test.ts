@@ -55,7 +55,7 @@ describe('switchyard CLI: help and usage errors', () => {
   const paths = commandPaths(createSwitchyardProgram({ io: { stdout: () => {}, stderr: () => {} }, adminUrl: '', adminKey: undefined, stdin: Readable.from([]) }));
 
   it('has the documented commands', () => {
-    expect(paths.map((p) => p.join(' '))).toEqual(['edge', 'edge test', 'status', 'rollout', 'pause', 'resume', 'promote', 'rollback', 'flags', 'flags get', 'flags set', 'flags kill', 'flags reset', 'history', 'stats']);
+    expect(paths.map((p) => p.join(' '))).toEqual(['edge', 'edge list', 'edge test', 'status', 'rollout', 'pause', 'resume', 'promote', 'rollback', 'flags', 'flags get', 'flags set', 'flags kill', 'flags reset', 'history', 'stats']);
   });
 
   it('prints help on stdout and exits 0 for --help on every command and subcommand, and for `help <command>`', async () => {
@@ -206,5 +206,30 @@ describe('switchyard CLI: rollouts, stats and JSON output', () => {
     const unreachable = await cli(['status'], { url: 'http://127.0.0.1:1' });
     expect(unreachable).toMatchObject({ code: 1, stdout: '', stderr: expect.stringMatching(/^switchyard: cannot reach the admin API at http:\/\/127\.0\.0\.1:1: /) as unknown });
     expect(await cli(['status', '--key', 'sy_wrong'])).toMatchObject({ code: 1, stderr: expect.stringMatching(/\(HTTP 401\)\n$/) as unknown });
+  });
+});
+
+describe('switchyard CLI: edge workers', () => {
+  const worker = { name: 'seed-predict', module: 'examples/edge/seed-predict.ts', failure: 'fail', timeout_ms: 2000, memory_mb: 128, allow_net: [], endpoint: null, isolation: 'process', pid: 4242, restarts: 1, inflight: 0, breaker: 'closed' };
+  const cliFor = (edgeWorkers: () => unknown[]) => {
+    const app = createAdminApp({ config: () => config, store: new MemoryFlagStore(), stats: new VariantStats(() => 0), leadership: () => Promise.resolve({ holder: 'r', self: 'r' }), now: () => 0, edgeWorkers: edgeWorkers as never });
+    return async (argv: string[]) => {
+      let stdout = '';
+      const io = { stdout: (text: string) => void (stdout += text), stderr: () => undefined };
+      const program = createSwitchyardProgram({ io, adminUrl: 'http://admin.test', adminKey: ADMIN_KEY, stdin: Readable.from(['']), fetch: async (input: string | URL | Request, init?: RequestInit) => app.request(input, init) });
+      return { code: await runCli(program, argv, io), stdout };
+    };
+  };
+
+  it('lists the gateway\'s edge workers as a table, or the admin API\'s answer with --json', async () => {
+    const cli = cliFor(() => [worker]);
+    const listed = await cli(['edge', 'list']);
+    expect(listed.code).toBe(0);
+    const [header, , row] = listed.stdout.trim().split('\n');
+    expect(header?.split(/\s{2,}/)).toEqual(['name', 'module', 'isolation', 'failure', 'timeout ms', 'memory MB', 'pid', 'restarts', 'in flight', 'breaker']);
+    expect(row?.split(/\s{2,}/)).toEqual(['seed-predict', 'examples/edge/seed-predict.ts', 'process', 'fail', '2000', '128', '4242', '1', '0', 'closed']);
+    const json = await cli(['edge', 'list', '--json']);
+    expect(JSON.parse(json.stdout)).toEqual({ edge_workers: [worker] });
+    expect((await cliFor(() => [])(['edge', 'list'])).stdout.trim()).toBe('no edge workers configured');
   });
 });

@@ -7,7 +7,7 @@
 import { Argument, Command, InvalidArgumentError, Option } from 'commander';
 import { AdminClient } from './admin-client.ts';
 import { runEdgeTest } from './edge-test.ts';
-import { flagsTable, historyTable, statsTable, statusText, type AuditView, type FlagView, type StatsView, type StatusView } from './admin-tables.ts';
+import { edgeWorkersTable, flagsTable, historyTable, statsTable, statusText, type AuditView, type EdgeWorkerView, type FlagView, type StatsView, type StatusView } from './admin-tables.ts';
 import { EXIT_USAGE, type CliIo } from './cli-runner.ts';
 import { parseFlagsFile, readFlagsInput } from './flags-file.ts';
 
@@ -94,9 +94,15 @@ export function createSwitchyardProgram(options: SwitchyardCliOptions): Command 
     .option('--json', "print the admin API's answer as JSON instead of a table")
     .addHelpText('after', GLOBAL_HELP);
 
-  program
-    .command('edge')
-    .description('develop edge workers')
+  const edge = program.command('edge').description('see and develop edge workers');
+  edge
+    .command('list')
+    .description("this gateway's edge workers: module, isolation, failure policy, limits, process, restarts, in-flight requests, breaker")
+    .action(async (_options: unknown, command: Command) => {
+      const answer = await client(command).call<{ edge_workers: EdgeWorkerView[] }>('GET', '/admin/edge-workers');
+      print(command, answer, () => edgeWorkersTable(answer.edge_workers));
+    });
+  edge
     .command('test <module>')
     .description('run an edge-worker module in its own least-privilege Deno process, in front of a stub model (or --model-url), and send it one request')
     .option('--path <path>', 'request path', '/predict')
