@@ -1,3 +1,5 @@
+import { freePort } from '@switchyard/fleet/worker-process';
+import { createInferenceClient, valuesToRaw } from '@switchyard/grpc/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually } from '../src/eventually.ts';
 import { FLEET_KEY, inferRequest, startFleet, type Fleet, type Gateway } from '../src/fleet-fixture.ts';
@@ -10,14 +12,16 @@ describe('one trace per request across the fleet (OTLP/HTTP JSON)', () => {
   let receiver: OtlpReceiver;
   let fleet: Fleet;
   let gateway: Gateway;
+  let grpcPort: number;
 
   beforeAll(async () => {
+    grpcPort = await freePort();
     receiver = await startOtlpReceiver();
     const otel = { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json', OTEL_BSP_SCHEDULE_DELAY: '100' };
     fleet = await startFleet({ v1Replicas: 1, workerEnv: { ...otel, SWITCHYARD_VARIANT: 'v1', SWITCHYARD_POOL: 'cpu' } });
     // Redis-backed rate limits and flags, so requests make Redis calls.
     await fleet.writeConfig({ policies: [{ name: 'tenant', per: 'tenant', rate: 10_000, burst: 10_000 }] });
-    gateway = await fleet.startGateway({ ...otel, LOG_LEVEL: 'info', REDIS_URL: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379' });
+    gateway = await fleet.startGateway({ ...otel, LOG_LEVEL: 'info', REDIS_URL: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', GRPC_PORT: String(grpcPort) });
   });
   afterAll(async () => {
     await fleet?.close();
@@ -52,6 +56,34 @@ describe('one trace per request across the fleet (OTLP/HTTP JSON)', () => {
     const run = spans.find((s) => s.name === 'session.run') as ReceivedSpan;
     expect(run.attributes).toMatchObject({ 'switchyard.model': 'seed-classifier', 'switchyard.model_version': '1', 'switchyard.execution_provider': 'cpu', 'switchyard.batch_size': 1 });
     expect(run.links.map((l) => l.spanId)).toContain(workerServer.spanId);
+  });
+
+  it('traces a gRPC ModelInfer the same way: the caller\'s traceparent metadata, the gateway pipeline, the worker and session.run in one trace', async () => {
+    const traceId = '6c'.repeat(16);
+    const client = createInferenceClient(`127.0.0.1:${grpcPort}`);
+    try {
+      const reply = await client.modelInfer(
+        { model_name: 'seed-classifier', inputs: [{ name: 'features', datatype: 'FP32', shape: [1, 2] }], raw_input_contents: [valuesToRaw('FP32', [0.1, 0.2])] },
+        { metadata: { authorization: `Bearer ${FLEET_KEY}`, traceparent: `00-${traceId}-${'7d'.repeat(8)}-01`, 'x-switchyard-variant': 'v1' } },
+      );
+      expect(reply.model_version).toBe('1');
+    } finally {
+      client.close();
+    }
+    const spans = await eventually(
+      () => receiver.spans.filter((s) => s.traceId === traceId),
+      (s) => s.some((x) => x.name === 'session.run') && s.some((x) => x.service === 'switchyard-gateway' && x.kind === SERVER) && s.some((x) => x.attributes['db.system'] === 'redis' || x.attributes['db.system.name'] === 'redis'),
+    );
+    const byId = new Map(spans.map((s) => [s.spanId, s]));
+    const gatewayServer = spans.find((s) => s.service === 'switchyard-gateway' && s.kind === SERVER) as ReceivedSpan;
+    expect(gatewayServer.name).toBe('POST /v2/models/:model/infer');
+    expect(gatewayServer.parentSpanId).toBe('7d'.repeat(8));
+    expect(gatewayServer.attributes).toMatchObject({ 'switchyard.model': 'seed-classifier', 'switchyard.variant': 'v1', 'http.response.status_code': 200 });
+    const workerServer = spans.find((s) => s.service === 'switchyard-model-worker' && s.kind === SERVER) as ReceivedSpan;
+    let ancestor = byId.get(workerServer.parentSpanId ?? '');
+    while (ancestor && ancestor !== gatewayServer) ancestor = byId.get(ancestor.parentSpanId ?? '');
+    expect(ancestor).toBe(gatewayServer);
+    expect((spans.find((s) => s.name === 'session.run') as ReceivedSpan).links.map((l) => l.spanId)).toContain(workerServer.spanId);
   });
 
   it('shows the rate-limit decision\'s Redis command (ioredis, loaded through ESM) in the request\'s own trace', async () => {
