@@ -64,6 +64,7 @@ const MODULES: Record<string, string> = {
   'tag-a.ts': `export default { async fetch(request, env, ctx) { const res = await env.MODEL.fetch(request); return Response.json({ worker: 'a', variant: ctx.variant, status: res.status }); } };`,
   'tag-b.ts': `export default { async fetch(request, env, ctx) { const res = await env.MODEL.fetch(request); return Response.json({ worker: 'b', variant: ctx.variant, status: res.status }); } };`,
   'other-model.ts': `export default { fetch(request, env) { return env.MODEL.fetch('http://model/v2/models/wide-mlp/infer', { method: 'POST', body: '{}' }); } };`,
+  'pass.ts': `export default { fetch(request, env) { return env.MODEL.fetch(request); } };`,
 };
 
 describe('edge workers', () => {
@@ -119,7 +120,10 @@ describe('edge workers', () => {
     const variants = [
       { name: 'v1', version: 1, weight: 100, upstreams: [worker.url] },
       ...Object.keys(workers).filter((w) => w !== 'seed-predict').map((w) => ({ name: w, version: 1, weight: 0, upstreams: [worker.url], edge_worker: w })),
+      // Nothing listens on the first upstream: the model binding's calls need the proxy's retries.
+      { name: 'retried', version: 1, weight: 0, upstreams: ['http://127.0.0.1:9', worker.url], edge_worker: 'pass' },
     ];
+    workers.pass = m('pass.ts');
     gw = await buildTestGateway(edgeConfig(workers, { edge_worker: 'seed-predict' }, variants));
   }, 60_000);
   afterAll(async () => {
@@ -171,6 +175,17 @@ describe('edge workers', () => {
     const line = `echo served ${res.headers.get('x-request-id')}`;
     await vi.waitFor(() => expect(gw.logs.lines.some((l) => l.line === line)).toBe(true), { timeout: 2000, interval: 10 });
     expect(gw.logs.lines.find((l) => l.line === line)).toMatchObject({ msg: 'edge worker output', edge_worker: 'echo', stream: 'stdout' });
+  });
+
+  it("sends env.MODEL calls through the gateway's upstream machinery: a dead upstream of the variant does not fail them", async () => {
+    const body = JSON.stringify({ inputs: [{ name: 'features', datatype: 'FP32', shape: [1, 2], data: [0.1, 0.2] }] });
+    // The proxy skips an upstream known to be down and retries one that refuses the connection.
+    for (let i = 0; i < 2; i++) {
+      const res = await via('retried', body);
+      expect(res.status).toBe(200);
+      expect(res.headers.get('x-switchyard-edge-worker')).toBe('pass');
+      expect(((await res.json()) as { outputs: Array<{ shape: number[] }> }).outputs[0]?.shape).toEqual([1, 2]);
+    }
   });
 
   it('refuses the module env, files, writes, other ports and Redis, subprocesses, FFI, listening elsewhere and remote imports', async () => {
