@@ -116,4 +116,38 @@ describe('inline edge workers (trusted code and tests: the gateway\'s own proces
       models: { m: { stable: 'v1', edge_worker: 'broken', variants: [{ name: 'v1', version: 1, weight: 100, upstreams: ['http://127.0.0.1:9'] }] } },
     })).rejects.toThrow(/edge worker 'broken' \(inline\): .*no-fetch\.mjs has no default export with fetch/);
   });
+
+  it('opens a worker\'s circuit breaker after repeated failures: then 502 without calling the module, or the model itself under bypass', async () => {
+    const variants = ['fail', 'skip'].map((name) => ({ name, version: 1, weight: 0, upstreams: [worker.url], edge_worker: name }));
+    const tripping = await buildTestGateway({
+      version: 1,
+      gateway: { circuit_breaker: { failures: 2, cooldown_ms: 600_000 } },
+      auth: { api_keys: [{ id: 'inline', sha256: sha256(KEY), tenant: 'acme', scopes: ['infer:*', 'variant:override'] }] },
+      edge_workers: {
+        fail: { module: join(dir, 'throws.mjs'), isolation: 'inline' },
+        skip: { module: join(dir, 'throws.mjs'), isolation: 'inline', failure: 'bypass' },
+      },
+      models: { 'seed-classifier': { stable: 'v1', variants: [{ name: 'v1', version: 1, weight: 100, upstreams: [worker.url] }, ...variants] } },
+    });
+    const body = JSON.stringify({ inputs: [{ name: 'features', datatype: 'FP32', shape: [1, 2], data: [0.1, 0.2] }] });
+    const call = (variant: string) => tripping.app.request('/v2/models/seed-classifier/infer', { method: 'POST', headers: { ...AUTH, 'x-switchyard-variant': variant }, body });
+    try {
+      for (const variant of ['fail', 'skip']) {
+        for (let i = 0; i < 2; i++) await call(variant);
+        expect(tripping.gateway.edge.status().find((w) => w.name === variant)?.breaker).toBe('open');
+      }
+      const refused = await call('fail');
+      expect(refused.status).toBe(502);
+      expect(await refused.json()).toEqual({ error: "edge worker 'fail' is unavailable (circuit open after repeated failures)" });
+      const bypassed = await call('skip');
+      expect(bypassed.status).toBe(200);
+      expect(bypassed.headers.get('x-switchyard-edge-worker')).toBe('skip; bypassed=circuit_open');
+      const metrics = await (await tripping.app.request('/metrics')).text();
+      expect(metrics).toMatch(/switchyard_edge_worker_requests_total\{worker="fail",outcome="exception"\} 2/);
+      expect(metrics).toMatch(/switchyard_edge_worker_requests_total\{worker="fail",outcome="circuit_open"\} 1/);
+      expect(metrics).toMatch(/switchyard_edge_worker_requests_total\{worker="skip",outcome="circuit_open"\} 1/);
+    } finally {
+      await tripping.close();
+    }
+  });
 });
