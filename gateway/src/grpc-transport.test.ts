@@ -18,6 +18,7 @@ import type { GrpcServer } from '@switchyard/grpc/server';
 import { writeSampleRepository } from '@switchyard/model-worker/samples';
 import { writeTypedEcho } from '@switchyard/model-worker/testing/fixture-models';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { bytesResponse } from '@switchyard/observability/runtime-bindings';
 import { startGatewayGrpc } from './grpc-transport.ts';
 import { context, propagation, trace } from '@opentelemetry/api';
 import { InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
@@ -554,5 +555,30 @@ describe('gateway gRPC transport', () => {
     await g.client.modelInfer(classify([[0, 0]]), { metadata: { ...auth(), 'x-request-id': 'grpc-access-log' } });
     expect(g.gw.logs.lines.slice(before).find((l) => l.request_id === 'grpc-access-log')).toMatchObject({ msg: 'request served', status: 200, model: 'seed-classifier', subject: 'full' });
     expect(await (await g.gw.app.request('/metrics')).text()).toMatch(/switchyard_gateway_requests_total\{[^}]*model="seed-classifier"[^}]*\} [1-9]/);
+  });
+});
+
+describe("the gateway's gRPC transport settings", () => {
+  it('hands the pipeline a call request with runtime bindings (no standard Request built) and takes a bytesResponse answer without reading its stream', async () => {
+    const seen: Array<{ built: boolean; url: string; body: unknown; hasBindings: boolean }> = [];
+    const answers: Response[] = [];
+    const grpc = await startGatewayGrpc({
+      port: 0, host: '127.0.0.1',
+      fetch: (request, bindings) => {
+        seen.push({ built: Object.getPrototypeOf(request) === Request.prototype, url: request.url, body: request.body, hasBindings: typeof bindings?.readBody === 'function' });
+        const res = bytesResponse(new TextEncoder().encode('{"name":"switchyard-gateway","version":"t","extensions":[]}'), { status: 200, headers: { 'content-type': 'application/json' } });
+        answers.push(res);
+        return res;
+      },
+    });
+    const client = createInferenceClient(`127.0.0.1:${grpc.port}`);
+    try {
+      expect(await client.serverMetadata()).toEqual({ name: 'switchyard-gateway', version: 't', extensions: [] });
+      expect(seen).toEqual([{ built: false, url: `http://127.0.0.1:${grpc.port}/v2`, body: null, hasBindings: true }]);
+      expect(answers[0]?.bodyUsed).toBe(false);
+    } finally {
+      client.close();
+      await grpc.close();
+    }
   });
 });

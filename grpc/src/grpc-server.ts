@@ -153,6 +153,9 @@ interface CallRequestFields {
   [fullRequest]?: Request;
 }
 
+const headersOf = (self: CallRequestFields): Headers => (self[requestHeadersKey] ??= new Headers(self[plainHeaders]));
+const fullRequestOf = (self: CallRequestFields): Request => (self[fullRequest] ??= new Request(self[requestUrl], { method: self[requestMethod], headers: headersOf(self) }));
+
 /**
  * The `Request` a call hands to a handler that reads its body and headers
  * through `GrpcCallBindings`: url and method as given, headers built on
@@ -168,19 +171,18 @@ const callRequestPrototype: ThisType<CallRequestFields> & Record<string | symbol
     return this[requestMethod];
   },
   get headers() {
-    return (this[requestHeadersKey] ??= new Headers(this[plainHeaders]));
+    return headersOf(this);
   },
 };
 for (const key of Reflect.ownKeys(Request.prototype)) {
-  if (key === 'constructor' || key === 'url' || key === 'method' || key === 'headers') continue;
+  if (key === 'constructor' || Object.hasOwn(callRequestPrototype, key)) continue;
   const descriptor = Reflect.getOwnPropertyDescriptor(Request.prototype, key);
-  if (!descriptor) continue;
-  const full = (self: CallRequestFields): Request => (self[fullRequest] ??= new Request(self[requestUrl], { method: self[requestMethod], headers: (self[requestHeadersKey] ??= new Headers(self[plainHeaders])) }));
-  if (typeof descriptor.value === 'function') {
-    Object.defineProperty(callRequestPrototype, key, { value(this: CallRequestFields, ...args: unknown[]) { return (descriptor.value as (...a: unknown[]) => unknown).apply(full(this), args); } });
-  } else if (descriptor.get) {
+  if (typeof descriptor?.value === 'function') {
+    const method = descriptor.value as (this: Request, ...args: unknown[]) => unknown;
+    Object.defineProperty(callRequestPrototype, key, { value(this: CallRequestFields, ...args: unknown[]) { return method.apply(fullRequestOf(this), args); } });
+  } else if (descriptor?.get) {
     const get = descriptor.get as (this: Request) => unknown;
-    Object.defineProperty(callRequestPrototype, key, { get(this: CallRequestFields): unknown { return get.call(full(this)); } });
+    Object.defineProperty(callRequestPrototype, key, { get(this: CallRequestFields): unknown { return get.call(fullRequestOf(this)); } });
   }
 }
 Object.setPrototypeOf(callRequestPrototype, Request.prototype);

@@ -5,7 +5,7 @@
  * spans are no-ops. Health polls, readiness checks and scrapes are not
  * traced unless the caller's trace context says they belong to a trace.
  */
-import { context, propagation, SpanKind, SpanStatusCode, trace, type TextMapGetter } from '@opentelemetry/api';
+import { context, isSpanContextValid, propagation, SpanKind, SpanStatusCode, trace, type TextMapGetter } from '@opentelemetry/api';
 import type { MiddlewareHandler } from 'hono';
 import { routePath } from 'hono/route';
 import { headerCarrier } from './runtime-bindings.ts';
@@ -22,6 +22,17 @@ const headerGetter: TextMapGetter<ReturnType<typeof headerCarrier>> = {
   keys: (carrier) => carrier.keys(),
   get: (carrier, key) => carrier.get(key),
 };
+
+/**
+ * Whether the current request has a trace context of this service's own:
+ * a span whose context is valid, sampled or not (its flags say which).
+ * Outgoing calls then carry that context, never the caller's as it came,
+ * so the service's sampling decision travels on. False with tracing off.
+ */
+export function inOwnTrace(): boolean {
+  const span = trace.getActiveSpan();
+  return span !== undefined && isSpanContextValid(span.spanContext());
+}
 
 export interface ServerSpanOptions {
   /** Instrumentation scope name. Default `switchyard`. */

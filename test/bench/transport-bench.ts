@@ -18,7 +18,7 @@ import { pathToFileURL } from 'node:url';
 import { freePort, startGatewayProcess, startWorkerProcess, type ServiceProcess } from '@switchyard/fleet/worker-process';
 import { stringify } from 'yaml';
 import { binaryInferBody, fp32Bytes } from '../src/binary-tensors.ts';
-import { modelInferFrame } from '@switchyard/grpc/client';
+import { modelInferFrame, type ModelInferRequest } from '@switchyard/grpc/client';
 import { measureGrpc } from './grpc-load.ts';
 import { hasH2load, runH2load, type H2loadOptions } from './h2load-load.ts';
 import { measureHttp } from './http-load.ts';
@@ -60,13 +60,25 @@ export interface TransportScenario {
   measure(context: TransportContext): Promise<Measurement>;
 }
 
+/** The three forms of one request: FP32 [rows, 3, 64, 64] as JSON `data`, as a binary tensor body (binary outputs too), as gRPC raw contents. */
+const jsonRequest = (rows: number, pixels: Float32Array): string =>
+  JSON.stringify({ inputs: [{ name: 'image', datatype: 'FP32', shape: [rows, 3, 64, 64], data: Array.from(pixels) }] });
+const binaryRequest = (rows: number, pixels: Float32Array) => binaryInferBody({
+  inputs: [{ name: 'image', datatype: 'FP32', shape: [rows, 3, 64, 64], parameters: { binary_data_size: pixels.byteLength } }],
+  parameters: { binary_data_output: true },
+}, [fp32Bytes(pixels)]);
+const grpcRequest = (model: string, rows: number, pixels: Float32Array): ModelInferRequest => ({
+  model_name: model, inputs: [{ name: 'image', datatype: 'FP32', shape: [rows, 3, 64, 64] }], raw_input_contents: [fp32Bytes(pixels)],
+});
+const GRPC_HEADERS = { 'content-type': 'application/grpc', te: 'trailers' };
+
 /** HTTP JSON and HTTP binary tensors; the built-in scenarios. */
 export const HTTP_SCENARIOS: readonly TransportScenario[] = [
   {
     name: 'HTTP JSON',
     measure: (ctx) => measureHttp({
       url: `${ctx.gateway.url}/v2/models/${ctx.model}/infer`,
-      body: JSON.stringify({ inputs: [{ name: 'image', datatype: 'FP32', shape: [ctx.rowsPerRequest, 3, 64, 64], data: Array.from(ctx.pixels) }] }),
+      body: jsonRequest(ctx.rowsPerRequest, ctx.pixels),
       connections: ctx.connections, durationS: ctx.durationS, rowsPerRequest: ctx.rowsPerRequest,
       headers: { authorization: `Bearer ${ctx.key}` }, onMeasureStart: ctx.onMeasureStart,
     }),
@@ -74,10 +86,7 @@ export const HTTP_SCENARIOS: readonly TransportScenario[] = [
   {
     name: 'HTTP binary tensors',
     measure: (ctx) => {
-      const { body, headers } = binaryInferBody({
-        inputs: [{ name: 'image', datatype: 'FP32', shape: [ctx.rowsPerRequest, 3, 64, 64], parameters: { binary_data_size: ctx.pixels.byteLength } }],
-        parameters: { binary_data_output: true },
-      }, [fp32Bytes(ctx.pixels)]);
+      const { body, headers } = binaryRequest(ctx.rowsPerRequest, ctx.pixels);
       return measureHttp({
         url: `${ctx.gateway.url}/v2/models/${ctx.model}/infer`, body,
         connections: ctx.connections, durationS: ctx.durationS, rowsPerRequest: ctx.rowsPerRequest,
@@ -92,11 +101,7 @@ export const GRPC_SCENARIO: TransportScenario = {
   name: 'gRPC raw contents',
   measure: (ctx) => measureGrpc({
     address: ctx.grpcAddress,
-    request: {
-      model_name: ctx.model,
-      inputs: [{ name: 'image', datatype: 'FP32', shape: [ctx.rowsPerRequest, 3, 64, 64] }],
-      raw_input_contents: [fp32Bytes(ctx.pixels)],
-    },
+    request: grpcRequest(ctx.model, ctx.rowsPerRequest, ctx.pixels),
     metadata: { authorization: `Bearer ${ctx.key}` },
     clients: ctx.connections, durationS: ctx.durationS, rowsPerRequest: ctx.rowsPerRequest, onMeasureStart: ctx.onMeasureStart,
   }),
@@ -127,17 +132,14 @@ export const H2LOAD_SCENARIOS: readonly TransportScenario[] = [
     name: 'h2load: HTTP JSON',
     measure: (ctx) => measureH2load(ctx, {
       url: `${ctx.gateway.url}/v2/models/${ctx.model}/infer`, protocol: 'http/1.1',
-      body: new TextEncoder().encode(JSON.stringify({ inputs: [{ name: 'image', datatype: 'FP32', shape: [ctx.rowsPerRequest, 3, 64, 64], data: Array.from(ctx.pixels) }] })),
+      body: new TextEncoder().encode(jsonRequest(ctx.rowsPerRequest, ctx.pixels)),
       headers: { authorization: `Bearer ${ctx.key}`, 'content-type': 'application/json' },
     }),
   },
   {
     name: 'h2load: HTTP binary tensors',
     measure: (ctx) => {
-      const { body, headers } = binaryInferBody({
-        inputs: [{ name: 'image', datatype: 'FP32', shape: [ctx.rowsPerRequest, 3, 64, 64], parameters: { binary_data_size: ctx.pixels.byteLength } }],
-        parameters: { binary_data_output: true },
-      }, [fp32Bytes(ctx.pixels)]);
+      const { body, headers } = binaryRequest(ctx.rowsPerRequest, ctx.pixels);
       return measureH2load(ctx, { url: `${ctx.gateway.url}/v2/models/${ctx.model}/infer`, protocol: 'http/1.1', body, headers: { authorization: `Bearer ${ctx.key}`, ...headers } });
     },
   },
@@ -145,8 +147,8 @@ export const H2LOAD_SCENARIOS: readonly TransportScenario[] = [
     name: 'h2load: gRPC raw contents',
     measure: (ctx) => measureH2load(ctx, {
       url: `http://${ctx.grpcAddress}/inference.GRPCInferenceService/ModelInfer`, protocol: 'h2c',
-      body: modelInferFrame({ model_name: ctx.model, inputs: [{ name: 'image', datatype: 'FP32', shape: [ctx.rowsPerRequest, 3, 64, 64] }], raw_input_contents: [fp32Bytes(ctx.pixels)] }),
-      headers: { authorization: `Bearer ${ctx.key}`, 'content-type': 'application/grpc', te: 'trailers' },
+      body: modelInferFrame(grpcRequest(ctx.model, ctx.rowsPerRequest, ctx.pixels)),
+      headers: { authorization: `Bearer ${ctx.key}`, ...GRPC_HEADERS },
     }),
   },
 ];
@@ -205,16 +207,12 @@ async function benchFloors(pixels: Float32Array, durationS: number, record: (row
       createInterface({ input: child.stdout }).on('line', (line) => line === 'listening' && resolve());
       child.once('exit', (code) => reject(new Error(`transport-floors.ts exited (${code}) before listening`)));
     });
-    const binary = binaryInferBody({
-      inputs: [{ name: 'image', datatype: 'FP32', shape: [ROWS_PER_REQUEST, 3, 64, 64], parameters: { binary_data_size: pixels.byteLength } }],
-      parameters: { binary_data_output: true },
-    }, [fp32Bytes(pixels)]);
-    const frame = modelInferFrame({ model_name: MODEL, inputs: [{ name: 'image', datatype: 'FP32', shape: [ROWS_PER_REQUEST, 3, 64, 64] }], raw_input_contents: [fp32Bytes(pixels)] });
-    const grpcHeaders = { 'content-type': 'application/grpc', te: 'trailers' };
+    const binary = binaryRequest(ROWS_PER_REQUEST, pixels);
+    const frame = modelInferFrame(grpcRequest(MODEL, ROWS_PER_REQUEST, pixels));
     const floors: Array<[string, Omit<H2loadOptions, 'connections' | 'durationS'>]> = [
       ['floor: node:http (HTTP/1.1)', { url: `http://127.0.0.1:${ports[0]}/v2/models/${MODEL}/infer`, protocol: 'http/1.1', body: binary.body, headers: binary.headers }],
-      ['floor: node:http2 (h2c)', { url: `http://127.0.0.1:${ports[1]}/inference.GRPCInferenceService/ModelInfer`, protocol: 'h2c', body: frame, headers: grpcHeaders }],
-      ['floor: grpc-js Server (h2c)', { url: `http://127.0.0.1:${ports[2]}/inference.GRPCInferenceService/ModelInfer`, protocol: 'h2c', body: frame, headers: grpcHeaders }],
+      ['floor: node:http2 (h2c)', { url: `http://127.0.0.1:${ports[1]}/inference.GRPCInferenceService/ModelInfer`, protocol: 'h2c', body: frame, headers: GRPC_HEADERS }],
+      ['floor: grpc-js Server (h2c)', { url: `http://127.0.0.1:${ports[2]}/inference.GRPCInferenceService/ModelInfer`, protocol: 'h2c', body: frame, headers: GRPC_HEADERS }],
     ];
     const pid = child.pid ?? 0;
     for (const [scenario, options] of floors) {

@@ -8,19 +8,30 @@ import { startOtlpReceiver, type OtlpReceiver, type ReceivedSpan } from '../src/
 const SERVER = 2;
 const EDGE_SERVICE = 'switchyard-edge-pass-through';
 
+/** A pass-through edge worker (`env.MODEL.fetch(request)`) in front of v1. */
+async function addPassThrough(fleet: Fleet): Promise<void> {
+  const module = join(fleet.dir, 'pass-through.ts');
+  await writeFile(module, 'export default { fetch: (request, env) => env.MODEL.fetch(request) };');
+  await fleet.writeConfig({ edge: { workers: { 'pass-through': { module } }, v1: 'pass-through' } });
+}
+
+/** An OTLP receiver, and a fleet whose workers and gateway (with `gatewayEnv`) export to it, v1 behind the pass-through worker. */
+async function tracedEdgeFleet(gatewayEnv: Record<string, string>): Promise<{ receiver: OtlpReceiver; fleet: Fleet; gateway: Gateway }> {
+  const receiver = await startOtlpReceiver();
+  const otel = { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json', OTEL_BSP_SCHEDULE_DELAY: '100' };
+  const fleet = await startFleet({ v1Replicas: 1, workerEnv: { ...otel, SWITCHYARD_VARIANT: 'v1', SWITCHYARD_POOL: 'cpu' } });
+  await addPassThrough(fleet);
+  const gateway = await fleet.startGateway({ ...otel, ...gatewayEnv });
+  return { receiver, fleet, gateway };
+}
+
 describe('one trace across gateway → edge worker → model worker', () => {
   let receiver: OtlpReceiver;
   let fleet: Fleet;
   let gateway: Gateway;
 
   beforeAll(async () => {
-    receiver = await startOtlpReceiver();
-    const otel = { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json', OTEL_BSP_SCHEDULE_DELAY: '100' };
-    fleet = await startFleet({ v1Replicas: 1, workerEnv: { ...otel, SWITCHYARD_VARIANT: 'v1', SWITCHYARD_POOL: 'cpu' } });
-    const module = join(fleet.dir, 'pass-through.ts');
-    await writeFile(module, 'export default { fetch: (request, env) => env.MODEL.fetch(request) };');
-    await fleet.writeConfig({ edge: { workers: { 'pass-through': { module } }, v1: 'pass-through' } });
-    gateway = await fleet.startGateway({ ...otel, LOG_LEVEL: 'info' });
+    ({ receiver, fleet, gateway } = await tracedEdgeFleet({ LOG_LEVEL: 'info' }));
   }, 120_000);
   afterAll(async () => {
     await fleet?.close();
@@ -62,14 +73,8 @@ describe('edge worker tracing follows the gateway\'s sampling decision', () => {
   let gateway: Gateway;
 
   beforeAll(async () => {
-    receiver = await startOtlpReceiver();
-    const otel = { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json', OTEL_BSP_SCHEDULE_DELAY: '100' };
-    fleet = await startFleet({ v1Replicas: 1, workerEnv: { ...otel, SWITCHYARD_VARIANT: 'v1', SWITCHYARD_POOL: 'cpu' } });
-    const module = join(fleet.dir, 'pass-through.ts');
-    await writeFile(module, 'export default { fetch: (request, env) => env.MODEL.fetch(request) };');
-    await fleet.writeConfig({ edge: { workers: { 'pass-through': { module } }, v1: 'pass-through' } });
     // This gateway samples nothing, whatever the caller's flags say; the workers keep the default (parent-based).
-    gateway = await fleet.startGateway({ ...otel, OTEL_TRACES_SAMPLER: 'traceidratio', OTEL_TRACES_SAMPLER_ARG: '0' });
+    ({ receiver, fleet, gateway } = await tracedEdgeFleet({ OTEL_TRACES_SAMPLER: 'traceidratio', OTEL_TRACES_SAMPLER_ARG: '0' }));
   }, 120_000);
   afterAll(async () => {
     await fleet?.close();
@@ -101,9 +106,7 @@ describe('edge worker processes and their gateway', () => {
 
   it('exit when their gateway is killed outright (no orphans)', async () => {
     fleet = await startFleet({ v1Replicas: 1 });
-    const module = join(fleet.dir, 'pass-through.ts');
-    await writeFile(module, 'export default { fetch: (request, env) => env.MODEL.fetch(request) };');
-    await fleet.writeConfig({ edge: { workers: { 'pass-through': { module } }, v1: 'pass-through' } });
+    await addPassThrough(fleet);
     const gateway = await fleet.startGateway();
     const listed = await admin(gateway, 'GET', '/admin/edge-workers');
     const pid = (listed.body as { edge_workers: Array<{ pid: number }> }).edge_workers[0]?.pid as number;

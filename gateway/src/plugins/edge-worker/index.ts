@@ -12,8 +12,9 @@
  * answers 504 (timeout) or 502, `bypass` sends the original request on to
  * the model as if no edge worker were configured.
  */
-import { context, isSpanContextValid, propagation, SpanKind, trace, type TextMapGetter } from '@opentelemetry/api';
+import { context, propagation, SpanKind, trace, type TextMapGetter } from '@opentelemetry/api';
 import type { RuntimeBindings } from '@switchyard/observability/runtime-bindings';
+import { inOwnTrace } from '@switchyard/observability/tracing';
 import type { Context, MiddlewareHandler, Next } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { EDGE_CALL_HEADER, EDGE_CONTEXT_HEADER, EDGE_ERROR_HEADER, EDGE_TOKEN_HEADER, type EdgeContext } from '../../edge/contract.ts';
@@ -70,8 +71,7 @@ function moduleHeaders(incoming: Headers, requestId: string, ctx: EdgeContext, c
   });
   // With tracing on, the edge worker's span continues this request's span, not the caller's, and
   // follows this gateway's sampling decision (an unsampled request's span context says so too).
-  const active = trace.getActiveSpan();
-  if (active && isSpanContextValid(active.spanContext())) {
+  if (inOwnTrace()) {
     delete headers.traceparent;
     delete headers.tracestate;
     propagation.inject(context.active(), headers);

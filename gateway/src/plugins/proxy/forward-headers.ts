@@ -1,5 +1,5 @@
 /** Which request headers go upstream, and which response headers come back. */
-import { isSpanContextValid, trace } from '@opentelemetry/api';
+import { inOwnTrace } from '@switchyard/observability/tracing';
 import type { IncomingHttpHeaders } from 'node:http';
 
 /**
@@ -27,8 +27,7 @@ const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'up
 export function upstreamRequestHeaders(incoming: (name: string) => string | null | undefined, requestId: string, variant: string): Record<string, string> {
   const headers: Record<string, string> = {};
   // Sampled or not: the instrumentation writes the request's trace context either way (flags say which).
-  const active = trace.getActiveSpan();
-  const tracing = active !== undefined && isSpanContextValid(active.spanContext());
+  const tracing = inOwnTrace();
   for (const name of REQUEST_HEADERS) {
     if (tracing && (name === 'traceparent' || name === 'tracestate')) continue;
     const value = incoming(name);
